@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/muaibench/muaibench/internal/infer"
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+	"github.com/muaibench/muaibench/internal/sysinfo"
+	"github.com/spf13/cobra"
+)
+
+type envFlags struct {
+	target     targetFlags
+	configPath string
+	speedModel string
+	noSpeed    bool
+	bwBytes    int
+	asJSON     bool
+}
+
+// envReport is what `muaibench env` found.
+type envReport struct {
+	System      sysinfo.Info `json:"system"`
+	Kernels     string       `json:"kernels"`
+	BandwidthBS float64      `json:"read_bandwidth_bytes_per_s"`
+	Speed       *infer.Speed `json:"embedded_engine_speed,omitempty"`
+	SpeedModel  string       `json:"embedded_engine_model,omitempty"`
+	Engine      string       `json:"engine,omitempty"`
+	EngineOK    string       `json:"engine_check,omitempty"`
+}
+
+func newEnvCmd() *cobra.Command {
+	var ef envFlags
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Check the environment: CPU, memory, GPU, bandwidth, engine speed (Phase 1)",
+		Long: `env describes the machine (CPU model, cores and SIMD features, memory, OS,
+Go, GPUs and driver through NVML), measures its memory read bandwidth, and
+runs the embedded engine's decode for a few seconds to report its speed as a
+fraction of the bandwidth ceiling (bandwidth ÷ weight bytes read per token).
+With --engine it also checks that the engine answers.`,
+		Example: `  muaibench env
+  muaibench env --engine http://127.0.0.1:8000 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runEnv(cmd, &ef) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&ef.configPath, "config", defaultConfigPath(), "configuration file")
+	ef.target.register(cmd)
+	fs.StringVar(&ef.speedModel, "speed-model", "gpt2", "embedded model shape whose decode speed is measured")
+	fs.BoolVar(&ef.noSpeed, "no-speed", false, "skip the embedded engine's speed check")
+	fs.IntVar(&ef.bwBytes, "bandwidth-bytes", 1<<30, "buffer size for the read-bandwidth measurement")
+	fs.BoolVar(&ef.asJSON, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+func runEnv(cmd *cobra.Command, ef *envFlags) error {
+	out := cmd.OutOrStdout()
+	rep := envReport{System: sysinfo.Collect(), Kernels: kernels.Impl()}
+	rep.BandwidthBS = kernels.ReadBandwidth(ef.bwBytes, 2*time.Second)
+	if !ef.noSpeed {
+		shape, err := infer.ShapeByName(ef.speedModel)
+		if err != nil {
+			return usageErr(fmt.Errorf("--speed-model: %w", err))
+		}
+		m, err := infer.NewSynthetic(shape, 1)
+		if err != nil {
+			return err
+		}
+		sp, err := infer.MeasureSpeed(m, min(128, shape.Context/2), min(64, shape.Context/4), rep.BandwidthBS)
+		if err != nil {
+			return err
+		}
+		rep.Speed, rep.SpeedModel = &sp, shape.Name
+	}
+	if ef.target.engine != "" {
+		f, err := loadConfig(ef.configPath)
+		if err != nil {
+			return err
+		}
+		rep.Engine = ef.target.engine
+		t, err := openTarget(cmd.Context(), f, &ef.target, cmd.ErrOrStderr())
+		if err != nil {
+			rep.EngineOK = err.Error()
+		} else {
+			rep.EngineOK = fmt.Sprintf("ok: serves %s (dialect %s, context %d)", t.info.Model, t.info.Dialect, t.contextLen)
+			t.Close()
+		}
+	}
+	if ef.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	writeEnv(out, &rep)
+	return nil
+}
+
+func writeEnv(w io.Writer, r *envReport) {
+	s := r.System
+	fmt.Fprintf(w, "CPU        %s, %d cores (%s)\n", s.CPUModel, s.CPUCores, strings.Join(s.CPUFeatures, " "))
+	fmt.Fprintf(w, "memory     %.1f GiB\n", float64(s.MemoryBytes)/(1<<30))
+	fmt.Fprintf(w, "OS         %s, kernel %s, %s/%s\n", s.OS, s.Kernel, runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "Go         %s, GOMAXPROCS %d\n", s.GoVersion, s.GOMAXPROCS)
+	if s.GPU.Available {
+		fmt.Fprintf(w, "GPU        driver %s, CUDA %s\n", s.GPU.DriverVersion, s.GPU.CUDAVersion)
+		for _, d := range s.GPU.Devices {
+			fmt.Fprintf(w, "  %d        %s, %.1f GiB (%.1f GiB used)\n", d.Index, d.Name, float64(d.MemoryTotal)/(1<<30), float64(d.MemoryUsed)/(1<<30))
+		}
+	} else {
+		fmt.Fprintf(w, "GPU        %s\n", s.GPU.Reason)
+	}
+	fmt.Fprintf(w, "kernels    %s\n", r.Kernels)
+	fmt.Fprintf(w, "bandwidth  %.1f GB/s memory read (all cores)\n", r.BandwidthBS/1e9)
+	if sp := r.Speed; sp != nil {
+		fmt.Fprintf(w, "embedded   %s fp32 synthetic, %.0f MB of weights\n", r.SpeedModel, float64(sp.WeightBytes)/1e6)
+		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s\n", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS)
+		fmt.Fprintf(w, "  decode   %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token): %.0f%% of the ceiling\n",
+			sp.DecodeTPS, sp.CeilingTPS, 100*sp.Fraction)
+	}
+	if r.Engine != "" {
+		fmt.Fprintf(w, "engine     %s: %s\n", r.Engine, r.EngineOK)
+	}
+}

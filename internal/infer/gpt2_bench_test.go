@@ -1,0 +1,224 @@
+package infer
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
+
+var benchGPT2 = sync.OnceValues(func() (*GPT2, error) {
+	shape, err := ShapeByName("gpt2")
+	if err != nil {
+		return nil, err
+	}
+	return NewSynthetic(shape, 1)
+})
+
+func benchModel(b *testing.B) *GPT2 {
+	g, err := benchGPT2()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
+}
+
+// benchBandwidth is the machine's read bandwidth, measured once.
+var benchBandwidth = sync.OnceValue(func() float64 { return kernels.ReadBandwidth(1<<30, time.Second) })
+
+// BenchmarkDecode measures whole-model decode steps of gpt2 as llama-bench's
+// tg128 does: batch sequences, each generating tokens 0 to 127 of its
+// context over and over, one token per sequence per step, logits for each.
+func BenchmarkDecode(b *testing.B) {
+	g := benchModel(b)
+	const tg = 128
+	for _, batch := range []int{1, 4, 8} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			pool := g.NewKVPool(int64(batch)*(tg+16)*int64(g.shape.Layers*2*g.shape.Embd*4), 16)
+			seqs := make([]Seq, batch)
+			for i := range seqs {
+				c := pool.NewSeq()
+				defer c.Release()
+				if !c.Reserve(tg) {
+					b.Fatal("KV pool too small")
+				}
+				seqs[i] = Seq{Cache: c, Tokens: []int{i + 1}, Logits: make([]float32, g.shape.Vocab)}
+			}
+			for b.Loop() {
+				for i := range seqs {
+					if seqs[i].Cache.Len == tg {
+						seqs[i].Cache.Len = 0 // rewind: the blocks stay reserved
+					}
+				}
+				if err := g.Forward(seqs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			tps := float64(batch*b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(tps, "tokens/s")
+			if batch == 1 {
+				ceiling := benchBandwidth() / float64(decodeBytes(g.Info()))
+				b.ReportMetric(ceiling, "ceiling-tokens/s")
+				b.ReportMetric(100*tps/ceiling, "%ceiling")
+			}
+		})
+	}
+}
+
+// BenchmarkPrefill measures a 128-token prompt into an empty cache, logits
+// for the last token only.
+func BenchmarkPrefill(b *testing.B) {
+	g := benchModel(b)
+	const n = 128
+	pool := g.NewKVPool(int64(n+16)*int64(g.shape.Layers*2*g.shape.Embd*4), 16)
+	tokens := testTokens(n, 1)
+	logits := make([]float32, g.shape.Vocab)
+	for b.Loop() {
+		c := pool.NewSeq()
+		if !c.Reserve(n) {
+			b.Fatal("KV pool too small")
+		}
+		if err := g.Forward([]Seq{{Cache: c, Tokens: tokens, Logits: logits}}); err != nil {
+			b.Fatal(err)
+		}
+		c.Release()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkSynthetic measures drawing and packing gpt2's weights.
+func BenchmarkSynthetic(b *testing.B) {
+	shape, _ := ShapeByName("gpt2")
+	for b.Loop() {
+		if _, err := SyntheticWeights(shape, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// procStatus returns a /proc/self/status field in bytes.
+func procStatus(field string) (int64, error) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/self/status", field)
+}
+
+// TestSyntheticMemory checks the memory target in a fresh process:
+// after loading synthetic gpt2 and running a prefill and a few decode
+// steps, the peak RSS stays within 1.15× the weight bytes plus the KV
+// cache.
+func TestSyntheticMemory(t *testing.T) {
+	if os.Getenv("MUAIBENCH_MEMORY_CHILD") == "1" {
+		memoryChild(t)
+		return
+	}
+	if testing.Short() {
+		t.Skip("loads gpt2 in a child process")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc/self/status")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSyntheticMemory$", "-test.v")
+	cmd.Env = append(os.Environ(), "MUAIBENCH_MEMORY_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var weights, kv, hwm, rss int64
+	var secs float64
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "memory: "); ok {
+			fmt.Sscanf(rest, "weights=%d kv=%d hwm=%d rss=%d load=%g", &weights, &kv, &hwm, &rss, &secs)
+		}
+	}
+	if weights == 0 {
+		t.Fatalf("child printed no memory line:\n%s", out)
+	}
+	t.Logf("weights %.1f MiB, KV %.1f MiB, VmHWM %.1f MiB (%.3f× weights+KV), VmRSS %.1f MiB, synthetic load %.2fs",
+		mib(weights), mib(kv), mib(hwm), float64(hwm)/float64(weights+kv), mib(rss), secs)
+	if limit := weights*115/100 + kv; hwm > limit {
+		t.Errorf("got peak RSS %.1f MiB, want <= 1.15×weights + KV = %.1f MiB", mib(hwm), mib(limit))
+	}
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func memoryChild(t *testing.T) {
+	shape, _ := ShapeByName("gpt2")
+	start := time.Now()
+	g, err := NewSynthetic(shape, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := time.Since(start).Seconds()
+	pool := g.NewKVPool(64<<20, 16)
+	c := pool.NewSeq()
+	c.Reserve(136)
+	logits := make([]float32, shape.Vocab)
+	if err := g.Forward([]Seq{{Cache: c, Tokens: testTokens(128, 1), Logits: logits}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if err := g.Forward([]Seq{{Cache: c, Tokens: []int{i}, Logits: logits}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hwm, err := procStatus("VmHWM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss, _ := procStatus("VmRSS")
+	fmt.Printf("memory: weights=%d kv=%d hwm=%d rss=%d load=%g\n", g.w.Bytes(), pool.CapacityBytes(), hwm, rss, secs)
+}
+
+// BenchmarkAttention measures one layer's attention of gpt2 for one
+// sequence: a decode token over a context, and a whole prompt.
+func BenchmarkAttention(b *testing.B) {
+	for _, tc := range []struct{ ctx, tokens int }{{16, 1}, {256, 1}, {128, 128}} {
+		b.Run(fmt.Sprintf("ctx=%d/tokens=%d", tc.ctx, tc.tokens), func(b *testing.B) {
+			benchAttention(b, tc.ctx, tc.tokens)
+		})
+	}
+}
+
+func benchAttention(b *testing.B, ctx, tokens int) {
+	g := benchModel(b)
+	e := g.shape.Embd
+	pool := g.NewKVPool(int64(ctx+16)*int64(g.shape.Layers*2*e*4), 16)
+	c := pool.NewSeq()
+	c.Reserve(ctx)
+	c.Len = ctx - tokens
+	batch := []Seq{{Cache: c, Tokens: make([]int, tokens)}}
+	g.buf.rows = []int{0}
+	g.buf.qkv = make([]float32, tokens*3*e)
+	g.buf.h = make([]float32, tokens*e)
+	for b.Loop() {
+		g.attention(batch, 0)
+	}
+}
+
+func BenchmarkDot64(b *testing.B) {
+	x, y := make([]float32, 64), make([]float32, 64)
+	var s float32
+	for b.Loop() {
+		s += kernels.Dot(x, y)
+	}
+	_ = s
+}

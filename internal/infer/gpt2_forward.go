@@ -1,0 +1,158 @@
+package infer
+
+import (
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
+
+// buffers are Forward's scratch space, grown to the largest batch seen and
+// reused by every later call.
+type buffers struct {
+	x    []float32 // [M][E] residual stream
+	h    []float32 // [M][E] LayerNorm output, then attention output
+	t    []float32 // [M][E] projection output before the residual add
+	qkv  []float32 // [M][3E]
+	fc   []float32 // [M][4E]
+	rows []int     // [len(batch)] first activation row of each sequence
+
+	attn []attnScratch // one per attention worker
+
+	last   []float32 // [G][E] the last token of each sequence that wants logits
+	logits []float32 // [G][V] their logits, when G > 1
+	tmp    []float32 // [G][PartRows] one embedding part's logits, when G > 1
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// Forward runs one step over batch: it embeds every sequence's new
+// tokens, runs them through the blocks as one [M][Embd] activation matrix
+// (attention per sequence and head over the KV cache), appends their keys
+// and values to the caches, and fills the logits asked for, from the last
+// token of each such sequence. A batch that fails validation changes
+// nothing.
+func (g *GPT2) Forward(batch []Seq) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m, nl, err := g.checkBatch(batch)
+	if err != nil || m == 0 {
+		return err
+	}
+	s, w, b := g.shape, g.w, &g.buf
+	e := s.Embd
+	b.x = grow(b.x, m*e)
+	b.h = grow(b.h, m*e)
+	b.t = grow(b.t, m*e)
+	b.qkv = grow(b.qkv, m*3*e)
+	b.fc = grow(b.fc, m*4*e)
+	if cap(b.rows) < len(batch) {
+		b.rows = make([]int, len(batch))
+	}
+	b.rows = b.rows[:len(batch)]
+
+	// Token and position embeddings.
+	r := 0
+	for i, q := range batch {
+		b.rows[i] = r
+		for j, tok := range q.Tokens {
+			row := b.x[r*e : (r+1)*e]
+			w.WTE.Row(tok, row)
+			pos := q.Cache.Len + j
+			kernels.Add(row, w.WPE[pos*e:(pos+1)*e])
+			r++
+		}
+	}
+
+	for l := range w.Blocks {
+		bw := &w.Blocks[l]
+		// Attention sub-block.
+		g.layerNorm(b.h, b.x, m, bw.LN1Gamma, bw.LN1Beta)
+		kernels.MatMul(b.qkv, b.h, m, bw.Attn, bw.AttnBias)
+		g.storeKV(batch, l)
+		g.attention(batch, l)
+		kernels.MatMul(b.t, b.h, m, bw.AttnProj, bw.AttnProjBias)
+		kernels.Add(b.x, b.t)
+		// MLP sub-block.
+		g.layerNorm(b.h, b.x, m, bw.LN2Gamma, bw.LN2Beta)
+		kernels.MatMul(b.fc, b.h, m, bw.FC, bw.FCBias)
+		g.gelu(b.fc, m)
+		kernels.MatMul(b.t, b.fc, m, bw.FCProj, bw.FCProjBias)
+		kernels.Add(b.x, b.t)
+	}
+	for i := range batch {
+		batch[i].Cache.Len += len(batch[i].Tokens)
+	}
+	if nl > 0 {
+		g.logits(batch, nl)
+	}
+	return nil
+}
+
+// layerNorm normalises each of the m rows of x into out.
+func (g *GPT2) layerNorm(out, x []float32, m int, gamma, beta []float32) {
+	e := g.shape.Embd
+	forChunks(m, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			kernels.LayerNorm(out[r*e:(r+1)*e], x[r*e:(r+1)*e], gamma, beta, lnEps)
+		}
+	})
+}
+
+// gelu applies GELU to the m rows of the MLP's hidden activations.
+func (g *GPT2) gelu(x []float32, m int) {
+	n := 4 * g.shape.Embd
+	forChunks(m, 4, func(lo, hi int) { kernels.GELU(x[lo*n : hi*n]) })
+}
+
+// storeKV copies layer l's new keys and values from qkv into the caches.
+func (g *GPT2) storeKV(batch []Seq, l int) {
+	e, qkv := g.shape.Embd, g.buf.qkv
+	for i, q := range batch {
+		c := q.Cache
+		bt := c.pool.blockTokens
+		for j := range q.Tokens {
+			pos, r := c.Len+j, g.buf.rows[i]+j
+			blk, off := c.Blocks[pos/bt], (pos%bt)*e
+			copy(c.pool.K(blk, l)[off:off+e], qkv[r*3*e+e:r*3*e+2*e])
+			copy(c.pool.V(blk, l)[off:off+e], qkv[r*3*e+2*e:r*3*e+3*e])
+		}
+	}
+}
+
+// logits runs the final LayerNorm and the tied LM head over the last token
+// of each of the nl sequences that asked for logits.
+func (g *GPT2) logits(batch []Seq, nl int) {
+	s, w, b := g.shape, g.w, &g.buf
+	e := s.Embd
+	b.last = grow(b.last, nl*e)
+	k := 0
+	for i, q := range batch {
+		if q.Logits == nil {
+			continue
+		}
+		r := b.rows[i] + len(q.Tokens) - 1
+		kernels.LayerNorm(b.last[k*e:(k+1)*e], b.x[r*e:(r+1)*e], w.LNFGamma, w.LNFBeta, lnEps)
+		k++
+	}
+	if nl == 1 {
+		for _, q := range batch {
+			if q.Logits != nil {
+				w.WTE.Logits(q.Logits, b.last, 1, nil)
+			}
+		}
+		return
+	}
+	b.logits = grow(b.logits, nl*s.Vocab)
+	b.tmp = grow(b.tmp, nl*w.WTE.PartRows)
+	w.WTE.Logits(b.logits, b.last, nl, b.tmp)
+	k = 0
+	for _, q := range batch {
+		if q.Logits != nil {
+			copy(q.Logits, b.logits[k*s.Vocab:(k+1)*s.Vocab])
+			k++
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package infer
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// maxWorkers is the number of goroutines forEach uses for n items.
+func maxWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// forEach calls fn for every item in [0, n), handing items out one at a
+// time to maxWorkers(n) goroutines, the caller's included; worker is the
+// goroutine's index, so fn can use per-worker scratch.
+func forEach(n int, fn func(worker, item int)) {
+	workers := maxWorkers(n)
+	if workers == 1 {
+		for i := range n {
+			fn(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	run := func(worker int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			fn(worker, i)
+		}
+	}
+	var wg sync.WaitGroup
+	for wk := 1; wk < workers; wk++ {
+		wg.Go(func() { run(wk) })
+	}
+	run(0)
+	wg.Wait()
+}
+
+// forChunks splits [0, n) into one contiguous chunk per core, none smaller
+// than grain items, and calls fn on each in parallel.
+func forChunks(n, grain int, fn func(lo, hi int)) {
+	chunks := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
+	if chunks <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for c := 1; c < chunks; c++ {
+		wg.Go(func() { fn(n*c/chunks, n*(c+1)/chunks) })
+	}
+	fn(0, n/chunks)
+	wg.Wait()
+}

@@ -1,0 +1,80 @@
+package infer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Shapes of the GPT-2 family, plus "tiny" for tests. Every shape keeps
+// GPT-2's vocabulary so the real tokenizer's ids stay in range.
+var shapes = []Shape{
+	{Name: "tiny", Layers: 2, Heads: 2, Embd: 64, Context: 128, Vocab: 50257},
+	{Name: "gpt2", Layers: 12, Heads: 12, Embd: 768, Context: 1024, Vocab: 50257},
+	{Name: "gpt2-medium", Layers: 24, Heads: 16, Embd: 1024, Context: 1024, Vocab: 50257},
+	{Name: "gpt2-large", Layers: 36, Heads: 20, Embd: 1280, Context: 1024, Vocab: 50257},
+	{Name: "gpt2-xl", Layers: 48, Heads: 25, Embd: 1600, Context: 1024, Vocab: 50257},
+}
+
+// gpt2EOS is GPT-2's <|endoftext|> token id.
+const gpt2EOS = 50256
+
+// ShapeByName returns the named GPT-2 shape: tiny, gpt2, gpt2-medium,
+// gpt2-large or gpt2-xl.
+func ShapeByName(name string) (Shape, error) {
+	for _, s := range shapes {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Shape{}, fmt.Errorf("infer: unknown model shape %q (known: %s)", name, strings.Join(ShapeNames(), ", "))
+}
+
+// ShapeNames lists the known shape names, smallest first.
+func ShapeNames() []string {
+	names := make([]string, len(shapes))
+	for i, s := range shapes {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Validate reports a shape that no GPT-2 model can have.
+func (s Shape) Validate() error {
+	switch {
+	case s.Layers < 1 || s.Heads < 1 || s.Embd < 1 || s.Context < 1 || s.Vocab < 1:
+		return fmt.Errorf("infer: shape %q: every dimension must be >= 1, got %+v", s.Name, s)
+	case s.Embd%s.Heads != 0:
+		return fmt.Errorf("infer: shape %q: n_embd %d is not a multiple of n_head %d", s.Name, s.Embd, s.Heads)
+	}
+	return nil
+}
+
+// HeadDim is the width of one attention head.
+func (s Shape) HeadDim() int { return s.Embd / s.Heads }
+
+// Params is the number of parameters, with the LM head tied to the token
+// embedding.
+func (s Shape) Params() int64 {
+	e, l := int64(s.Embd), int64(s.Layers)
+	perLayer := 2*e + // ln_1
+		e*3*e + 3*e + // c_attn
+		e*e + e + // attn c_proj
+		2*e + // ln_2
+		e*4*e + 4*e + // c_fc
+		4*e*e + e // mlp c_proj
+	return int64(s.Vocab)*e + int64(s.Context)*e + l*perLayer + 2*e
+}
+
+// knownShape returns the name of the known shape with these dimensions,
+// or "" when none matches.
+func knownShape(s Shape) string {
+	i := slices.IndexFunc(shapes, func(k Shape) bool {
+		return k.Layers == s.Layers && k.Heads == s.Heads && k.Embd == s.Embd &&
+			k.Context == s.Context && k.Vocab == s.Vocab
+	})
+	if i < 0 {
+		return ""
+	}
+	return shapes[i].Name
+}

@@ -1,0 +1,56 @@
+package kernels
+
+import (
+	"math"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// ReadBandwidth measures memory read bandwidth in bytes per second: every
+// thread reads its share of a buffer of the given size (rounded down to a
+// whole number of 4 KiB pages; make it much larger than the last-level
+// cache, e.g. 1 GiB) with the widest loads the CPU has, and the best of the
+// passes made within dur (at least three) is reported.
+func ReadBandwidth(bytes int, dur time.Duration) float64 {
+	const page = 4096
+	bytes &^= page - 1
+	if bytes < page {
+		bytes = page
+	}
+	var owner struct{ _ byte }
+	buf, free := allocFloats(&owner, bytes/4)
+	defer free()
+	parallelFor(len(buf), page/4, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			buf[i] = 1 // fault the pages in before timing
+		}
+	})
+	bw := readBandwidth(cur, buf, dur)
+	runtime.KeepAlive(&owner)
+	return bw
+}
+
+func readBandwidth(im *impl, buf []float32, dur time.Duration) float64 {
+	best := time.Duration(1<<63 - 1)
+	start := time.Now()
+	for pass := 0; pass < 3 || time.Since(start) < dur; pass++ {
+		best = min(best, readPass(im, buf))
+	}
+	return float64(len(buf)*int(unsafe.Sizeof(buf[0]))) / best.Seconds()
+}
+
+// readPass reads buf once on all threads and returns the time it took.
+func readPass(im *impl, buf []float32) time.Duration {
+	const chunk = 1024 // floats per grain: a multiple of every sum's step
+	t0 := time.Now()
+	parallelFor(len(buf), chunk, func(lo, hi int) {
+		n := (hi - lo) &^ (chunk - 1)
+		sinkBits.Add(math.Float32bits(im.sum(ptr(buf, lo), n)))
+	})
+	return time.Since(t0)
+}
+
+// sinkBits keeps the sums observable.
+var sinkBits atomic.Uint32

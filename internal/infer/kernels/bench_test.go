@@ -1,0 +1,179 @@
+package kernels
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	benchBWBytes = flag.Int("kernels.bwbytes", 1<<30, "buffer size of the read-bandwidth ceiling in benchmarks")
+	benchRotate  = flag.Int64("kernels.rotate", 128<<20, "bytes of weight copies a MatMul benchmark cycles through, to defeat the cache")
+)
+
+// gpt2Shapes are GPT-2 124M's Linear layers as (K, N): qkv, attention
+// projection, MLP up, MLP down, LM head.
+var gpt2Shapes = []struct{ k, n int }{
+	{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257},
+}
+
+var ceiling = sync.OnceValue(func() float64 {
+	return ReadBandwidth(*benchBWBytes, 2*time.Second)
+})
+
+// benchWeights returns enough copies of a packed N×K matrix that cycling
+// through them streams at least 128 MiB, four times the L3 of the machines
+// the targets were set on, so every call reads its weights from DRAM as
+// decode does.
+func benchWeights(n, k int) []*Packed {
+	r := rand.New(rand.NewPCG(11, 12))
+	p := Pack(randSlice(r, n*k), n, k)
+	copies := int((*benchRotate + p.Bytes() - 1) / p.Bytes())
+	ws := []*Packed{p}
+	for range copies - 1 {
+		c := newPacked(n, k)
+		copy(c.data, p.data)
+		ws = append(ws, c)
+	}
+	return ws
+}
+
+func freeAll(ws []*Packed) {
+	for _, w := range ws {
+		w.Free()
+	}
+}
+
+func BenchmarkMatMul(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, sh := range gpt2Shapes {
+		ws := benchWeights(sh.n, sh.k)
+		bias := randSlice(r, sh.n)
+		for _, m := range []int{1, 128} {
+			x := randSlice(r, m*sh.k)
+			out := make([]float32, m*sh.n)
+			for _, im := range impls {
+				b.Run(fmt.Sprintf("%s/m=%d/%dx%d", im.name, m, sh.k, sh.n), func(b *testing.B) {
+					bw := 0.0
+					if m == 1 {
+						bw = ceiling()
+						b.SetBytes(ws[0].Bytes())
+					}
+					i := 0
+					for b.Loop() {
+						matMul(im, out, x, m, ws[i%len(ws)], bias)
+						i++
+					}
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					if m == 1 {
+						b.ReportMetric(float64(ws[0].Bytes())/sec/bw, "ceiling-frac")
+					} else {
+						b.ReportMetric(2*float64(m*sh.n*sh.k)/sec/1e9, "GFLOP/s")
+					}
+				})
+			}
+		}
+		freeAll(ws)
+	}
+}
+
+// BenchmarkReadBandwidth reads a -kernels.bwbytes buffer per op on all
+// threads; its MB/s is the ceiling the m=1 ceiling-frac divides by.
+func BenchmarkReadBandwidth(b *testing.B) {
+	var owner struct{ _ byte }
+	buf, free := allocFloats(&owner, *benchBWBytes/4)
+	defer free()
+	for i := range buf {
+		buf[i] = 1
+	}
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			b.SetBytes(int64(len(buf) * 4))
+			for b.Loop() {
+				readPass(im, buf)
+			}
+		})
+	}
+}
+
+func BenchmarkDot(b *testing.B) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{64, 768} {
+		x, y := randSlice(r, n), randSlice(r, n)
+		for _, im := range impls {
+			b.Run(fmt.Sprintf("%s/n=%d", im.name, n), func(b *testing.B) {
+				b.SetBytes(int64(8 * n))
+				for b.Loop() {
+					im.dot(&x[0], &y[0], n)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkGELU(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(17, 18)), 3072)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		GELU(x)
+	}
+}
+
+// BenchmarkDispatch is a MatMul too small to be worth splitting, on one and
+// on all threads: the difference is the pool's hand-off cost.
+func BenchmarkDispatch(b *testing.B) {
+	r := rand.New(rand.NewPCG(19, 20))
+	w := Pack(randSlice(r, 64*64), 64, 64)
+	x, out := randSlice(r, 64), make([]float32, 64)
+	for _, th := range []int{1, Threads()} {
+		b.Run(fmt.Sprintf("threads=%d", th), func(b *testing.B) {
+			defer SetThreads(Threads())
+			SetThreads(th)
+			for b.Loop() {
+				MatMul(out, x, 1, w, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeStep runs the m=1 MatMuls of one GPT-2 124M token (12
+// layers of qkv, projection, MLP up and down, then the LM head) with a few
+// microseconds of single-threaded work between them, as attention and
+// LayerNorm leave; MB/s and ceiling-frac count every weight byte.
+func BenchmarkDecodeStep(b *testing.B) {
+	r := rand.New(rand.NewPCG(23, 24))
+	var ws []*Packed
+	var total int64
+	for range 12 {
+		for _, sh := range gpt2Shapes[:4] {
+			ws = append(ws, Pack(randSlice(r, sh.n*sh.k), sh.n, sh.k))
+		}
+	}
+	head := gpt2Shapes[4]
+	ws = append(ws, Pack(randSlice(r, head.n*head.k), head.n, head.k))
+	defer freeAll(ws)
+	for _, w := range ws {
+		total += w.Bytes()
+	}
+	x := randSlice(r, 3072)
+	out := make([]float32, 50257)
+	gap := randSlice(r, 4096)
+	bw := ceiling()
+	for _, spin := range []int{spinPolls, 0} {
+		b.Run(fmt.Sprintf("spin=%d", spin), func(b *testing.B) {
+			defer func(s int) { spinPolls = s }(spinPolls)
+			spinPolls = spin
+			b.SetBytes(total)
+			for b.Loop() {
+				for _, w := range ws {
+					MatMul(out, x, 1, w, nil)
+					Softmax(gap) // stands in for attention and LayerNorm
+				}
+			}
+			b.ReportMetric(float64(total)/(b.Elapsed().Seconds()/float64(b.N))/bw, "ceiling-frac")
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package kernels
+
+import "unsafe"
+
+// impl is one implementation of the inner kernels. Every kernel takes raw
+// pointers so that the assembly and the Go versions share one signature.
+type impl struct {
+	name string
+	// mr is the number of x rows in one gemm tile, and the row-block size
+	// of packed x.
+	mr int
+	// gemv computes np consecutive full panels for one row of x:
+	// out[32q+j] = bias[32q+j] + Σ_k x[k]·w[q][k][j]; bias may be nil.
+	gemv func(out, w, x, bias *float32, k, np int)
+	// gemm computes one mr×32 tile: c[i·ldc+j] = s[i][j] + Σ_k
+	// xp[k·mr+i]·w[k·32+j] for i < mr, j < 32, where s is c itself when acc
+	// is nonzero and otherwise bias[j] (zero when bias is nil).
+	gemm func(c *float32, ldc int, xp, w, bias *float32, k, acc int)
+	// dot returns Σ a[i]·b[i] over n elements.
+	dot func(a, b *float32, n int) float32
+	// axpy computes y[i] += alpha·x[i] over n elements.
+	axpy func(alpha float32, x, y *float32, n int)
+	// sum reads n floats and returns their sum; it exists to measure read
+	// bandwidth.
+	sum func(p *float32, n int) float32
+}
+
+// impls lists the implementations this CPU can run, best first; the last is
+// always the generic one.
+var impls []*impl
+
+// cur is the implementation in use.
+var cur *impl
+
+// Impl says which path runs: "avx512", "avx2" or "generic".
+func Impl() string { return cur.name }
+
+func init() {
+	impls = append(simdImpls(), genericImpl)
+	cur = impls[0]
+}
+
+// ptr returns a pointer to s[i] without a bounds check; the callers have
+// checked the lengths.
+func ptr(s []float32, i int) *float32 {
+	return (*float32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), uintptr(i)*4))
+}
+
+// nilOr returns &s[i], or nil when s is nil.
+func nilOr(s []float32, i int) *float32 {
+	if s == nil {
+		return nil
+	}
+	return ptr(s, i)
+}
+
+// off returns p advanced by i floats.
+func off(p *float32, i int) *float32 {
+	return (*float32)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*4))
+}

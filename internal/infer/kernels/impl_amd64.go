@@ -1,0 +1,77 @@
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// The assembly kernels; see impl for what each computes.
+
+//go:noescape
+func gemm12x32AVX512(c *float32, ldc int, xp, w, bias *float32, k, acc int)
+
+//go:noescape
+func gemv32AVX512(out, w, x, bias *float32, k, np int)
+
+//go:noescape
+func dotAVX512(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func sumAVX512(p *float32, n int) float32
+
+//go:noescape
+func gemm6x16AVX2(c *float32, ldc int, xp, w, bias *float32, k, acc int)
+
+//go:noescape
+func gemv32AVX2(out, w, x, bias *float32, k, np int)
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func sumAVX2(p *float32, n int) float32
+
+var avx512Impl = &impl{
+	name: "avx512",
+	mr:   12,
+	gemv: gemv32AVX512,
+	gemm: gemm12x32AVX512,
+	dot:  dotAVX512,
+	axpy: axpyAVX512,
+	sum:  sumAVX512,
+}
+
+var avx2Impl = &impl{
+	name: "avx2",
+	mr:   6,
+	gemv: gemv32AVX2,
+	gemm: gemm6x32AVX2,
+	dot:  dotAVX2,
+	axpy: axpyAVX2,
+	sum:  sumAVX2,
+}
+
+// gemm6x32AVX2 computes a 6×32 tile as two 6×16 halves, the widest tile
+// the sixteen ymm registers hold.
+func gemm6x32AVX2(c *float32, ldc int, xp, w, bias *float32, k, acc int) {
+	gemm6x16AVX2(c, ldc, xp, w, bias, k, acc)
+	var b16 *float32
+	if bias != nil {
+		b16 = off(bias, 16)
+	}
+	gemm6x16AVX2(off(c, 16), ldc, xp, off(w, 16), b16, k, acc)
+}
+
+func simdImpls() []*impl {
+	var s []*impl
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+		s = append(s, avx512Impl)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		s = append(s, avx2Impl)
+	}
+	return s
+}

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func simdImpls() []*impl { return nil }

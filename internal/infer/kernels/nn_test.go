@@ -1,0 +1,74 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestGELU(t *testing.T) {
+	for _, v := range []float32{-20, -9.5, -5, -3, -1, -0.1, -0.01, 0, 1e-6, 0.03, 0.07, 0.5, 1, 2.5, 4, 8.9, 9.1, 30} {
+		x := []float32{v}
+		GELU(x)
+		f := float64(v)
+		want := 0.5 * f * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(f+0.044715*f*f*f)))
+		if d := math.Abs(float64(x[0]) - want); d > 4e-7*math.Max(1, math.Abs(want)) {
+			t.Errorf("GELU(%g) = %g, want %g", v, x[0], want)
+		}
+	}
+}
+
+func TestExp32(t *testing.T) {
+	for x := float32(-87); x <= 88; x += 0.0137 {
+		want := math.Exp(float64(x))
+		if got := float64(exp32(x)); math.Abs(got-want) > 3e-7*want {
+			t.Fatalf("exp32(%g) = %g, want %g", x, got, want)
+		}
+	}
+}
+
+func TestSoftmax(t *testing.T) {
+	x := []float32{1, 2, 3, float32(math.Inf(-1)), -100}
+	Softmax(x)
+	e1, e2, e3 := math.Exp(-2), math.Exp(-1), 1.0
+	s := e1 + e2 + e3 + math.Exp(-103)
+	want := []float64{e1 / s, e2 / s, e3 / s, 0, 0}
+	for i := range x {
+		if math.Abs(float64(x[i])-want[i]) > 1e-7 {
+			t.Errorf("Softmax[%d] = %g, want %g", i, x[i], want[i])
+		}
+	}
+}
+
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const n = 768
+	x := randSlice(r, n)
+	for i := range x {
+		x[i] = 3 + 2*x[i]
+	}
+	g, b := randSlice(r, n), randSlice(r, n)
+	var mean, v float64
+	for _, e := range x {
+		mean += float64(e)
+	}
+	mean /= n
+	for _, e := range x {
+		v += (float64(e) - mean) * (float64(e) - mean)
+	}
+	v /= n
+	out := make([]float32, n)
+	LayerNorm(out, x, g, b, 1e-5)
+	for i := range out {
+		want := (float64(x[i])-mean)/math.Sqrt(v+1e-5)*float64(g[i]) + float64(b[i])
+		if math.Abs(float64(out[i])-want) > 1e-5*(1+math.Abs(want)) {
+			t.Fatalf("LayerNorm[%d] = %g, want %g", i, out[i], want)
+		}
+	}
+	LayerNorm(x, x, g, b, 1e-5) // in place
+	for i := range x {
+		if x[i] != out[i] {
+			t.Fatalf("in place LayerNorm[%d] = %g, want %g", i, x[i], out[i])
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package kernels
+
+import "runtime"
+
+// nr is the number of output features in one panel of a Packed.
+const nr = 32
+
+// Packed is a weight matrix of a Linear layer y = x·Wᵀ + b with N output
+// features and K input features, laid out for the kernels.
+type Packed struct {
+	N, K int
+	// data holds ceil(N/32) panels of K rows of 32 floats; the columns past
+	// N in the last panel are zero.
+	data []float32
+	// free releases data at once; otherwise it goes when p is collected.
+	free func()
+}
+
+// panels returns the number of panels, the last one possibly partial.
+func (p *Packed) panels() int { return (p.N + nr - 1) / nr }
+
+// panel returns panel q: K rows of 32 floats.
+func (p *Packed) panel(q int) []float32 {
+	sz := p.K * nr
+	return p.data[q*sz : (q+1)*sz]
+}
+
+func newPacked(n, k int) *Packed {
+	if n < 0 || k < 0 {
+		panic("kernels: negative matrix dimension")
+	}
+	np := (n + nr - 1) / nr
+	p := &Packed{N: n, K: k}
+	p.data, p.free = allocFloats(p, np*nr*k)
+	return p
+}
+
+// Pack copies w, given row-major as [N][K] (out-features major, the PyTorch
+// Linear layout), into a Packed.
+func Pack(w []float32, n, k int) *Packed {
+	if len(w) < n*k {
+		panic("kernels: Pack: w is shorter than n*k")
+	}
+	p := newPacked(n, k)
+	for j := range n {
+		q, c := j/nr, j%nr
+		dst := p.panel(q)[c:]
+		row := w[j*k : j*k+k]
+		for kk, v := range row {
+			dst[kk*nr] = v
+		}
+	}
+	return p
+}
+
+// PackKN is Pack for w given as [K][N] (the Hugging Face GPT-2 Conv1D
+// layout).
+func PackKN(w []float32, k, n int) *Packed {
+	if len(w) < n*k {
+		panic("kernels: PackKN: w is shorter than k*n")
+	}
+	p := newPacked(n, k)
+	for q := range p.panels() {
+		pan := p.panel(q)
+		j0 := q * nr
+		j1 := min(j0+nr, n)
+		for kk := range k {
+			copy(pan[kk*nr:kk*nr+nr], w[kk*n+j0:kk*n+j1])
+		}
+	}
+	return p
+}
+
+// Row copies row i (length K) of the original [N][K] matrix into dst. The
+// model uses it for the token embedding lookup, since GPT-2 ties its LM head
+// to the embedding and one Packed serves both.
+func (p *Packed) Row(i int, dst []float32) {
+	if i < 0 || i >= p.N {
+		panic("kernels: Row: index out of range")
+	}
+	src := p.panel(i / nr)[i%nr:]
+	dst = dst[:p.K]
+	for kk := range dst {
+		dst[kk] = src[kk*nr]
+	}
+	runtime.KeepAlive(p)
+}
+
+// Bytes is the resident size of the packed weights.
+func (p *Packed) Bytes() int64 { return int64(len(p.data)) * 4 }
+
+// Free releases the packed weights now rather than when p is collected:
+// large ones live outside the Go heap, which the collector does not see
+// filling up. p must not be used afterwards.
+func (p *Packed) Free() {
+	if p.free != nil {
+		p.free()
+	}
+	p.data, p.N, p.K = nil, 0, 0
+}
