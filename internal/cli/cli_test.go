@@ -250,3 +250,46 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestLatencyInterruptKeepsResult(t *testing.T) {
+	srv := enginetest.NewServer(t, enginetest.Options{Model: "m", TTFT: 30 * time.Millisecond})
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The run needs 21 × 30 ms; stop it once the first records are in.
+	time.AfterFunc(150*time.Millisecond, cancel)
+	var out, errb bytes.Buffer
+	code := Main(ctx, []string{"latency", "--config", writeConfig(t, dir, ""), "--engine", srv.URL, "--dialect", "vllm", "--runs", "20", "--lengths", "16"}, &out, &errb)
+	if code != 130 {
+		t.Fatalf("got exit %d (stderr %q), want 130", code, errb.String())
+	}
+	jsons, jsonls := results(t, dir)
+	if len(jsons) != 1 || len(jsonls) != 1 {
+		t.Fatalf("got %v %v, want the result and records kept", jsons, jsonls)
+	}
+	res, err := report.ReadFile(jsons[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Scenarios[0].Summary.Requests >= 20 {
+		t.Errorf("got interrupted %v after %d requests, want an interrupted partial result", res.Interrupted, res.Scenarios[0].Summary.Requests)
+	}
+}
+
+func TestLatencyChatAPI(t *testing.T) {
+	srv := enginetest.NewServer(t, enginetest.Options{Model: "m"})
+	dir := t.TempDir()
+	code, _, stderr := runCLI(t, "latency", "--config", writeConfig(t, dir, ""), "--engine", srv.URL, "--dialect", "vllm", "--api", "chat", "--lengths", "16")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	body := srv.LastBody()
+	if _, ok := body["messages"]; !ok {
+		t.Errorf("got body %v, want a chat request", body)
+	}
+	jsons, _ := results(t, dir)
+	res, _ := report.ReadFile(jsons[0])
+	if s := res.Scenarios[0].Summary; s.Succeeded != 3 || s.TTFT.N != 3 {
+		t.Errorf("got %+v, want 3 chat requests with a TTFT each (the role-only chunk not counted)", s)
+	}
+}

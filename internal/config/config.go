@@ -28,6 +28,43 @@ type Benchmark struct {
 	Stress     Stress     `yaml:"stress" json:"stress"`
 	Report     Report     `yaml:"report" json:"report"`
 	SLO        SLO        `yaml:"slo" json:"slo"`
+	// SuccessCriteria is the plan's table of targets a report judges.
+	SuccessCriteria SuccessCriteria `yaml:"success_criteria" json:"success_criteria"`
+	Run             Run             `yaml:"run" json:"run"`
+}
+
+// SuccessCriteria is the plan's success table: each criterion has a
+// target and a looser acceptable bound. Lower is better for TTFT, memory
+// and leak; higher is better for the rest.
+type SuccessCriteria struct {
+	TTFTMs        Threshold `yaml:"ttft_ms" json:"ttft_ms"`
+	TokensPerS    Threshold `yaml:"tokens_per_s" json:"tokens_per_s"`
+	MemoryGB      Threshold `yaml:"memory_gb" json:"memory_gb"`
+	ThroughputRPS Threshold `yaml:"throughput_rps" json:"throughput_rps"`
+	// Speedup compares the request throughput of Engine with Baseline's.
+	Speedup             Speedup   `yaml:"speedup" json:"speedup"`
+	MemoryLeakMBPerHour Threshold `yaml:"memory_leak_mb_per_hour" json:"memory_leak_mb_per_hour"`
+}
+
+// Threshold is one criterion's bounds: meeting Target passes, meeting
+// only Acceptable is acceptable, anything else fails.
+type Threshold struct {
+	Target     float64 `yaml:"target" json:"target"`
+	Acceptable float64 `yaml:"acceptable" json:"acceptable"`
+}
+
+// Speedup is the engine-comparison criterion (the plan's vLLM speedup over
+// the PyTorch baseline); engines are matched by result engine name.
+type Speedup struct {
+	Threshold `yaml:",inline" json:",inline"`
+	Engine    string `yaml:"engine" json:"engine"`
+	Baseline  string `yaml:"baseline" json:"baseline"`
+}
+
+// Run is `muaibench run`: the phases it runs, in order.
+type Run struct {
+	// Phases are latency, memory, throughput and stress.
+	Phases []string `yaml:"phases" json:"phases"`
 }
 
 // Latency is the single-request latency suite (L1–L4).
@@ -145,6 +182,15 @@ func Default() *Config {
 			Stress: Stress{Duration: time.Hour, Load: 50, Window: 10 * time.Second},
 			Report: Report{OutputDir: "data/benchmarks", ReportDir: "reports", Format: "json"},
 			SLO:    SLO{TTFT: 300 * time.Millisecond},
+			SuccessCriteria: SuccessCriteria{
+				TTFTMs:              Threshold{Target: 200, Acceptable: 300},
+				TokensPerS:          Threshold{Target: 30, Acceptable: 20},
+				MemoryGB:            Threshold{Target: 2, Acceptable: 3},
+				ThroughputRPS:       Threshold{Target: 100, Acceptable: 50},
+				Speedup:             Speedup{Threshold: Threshold{Target: 2, Acceptable: 1.5}, Engine: "vllm", Baseline: "pytorch"},
+				MemoryLeakMBPerHour: Threshold{Target: 0, Acceptable: 10},
+			},
+			Run: Run{Phases: []string{"latency", "memory", "throughput", "stress"}},
 		},
 		Engines: map[string]*Engine{
 			"embedded": embeddedDefaults(),

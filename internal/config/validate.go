@@ -13,6 +13,9 @@ import (
 // Quantizations are the weight formats the plan compares.
 var Quantizations = []string{"fp32", "fp16", "int8", "int4"}
 
+// Phases are the suites `muaibench run` can run, in the plan's order.
+var Phases = []string{"latency", "memory", "throughput", "stress"}
+
 // Formats are the result formats a report can be written in.
 var Formats = []string{"json", "csv", "md", "html"}
 
@@ -114,6 +117,32 @@ func (f *File) Validate() error {
 		if k.d < 0 {
 			add(k.key, "must be >= 0, got %s", k.d)
 		}
+	}
+
+	sc := &b.SuccessCriteria
+	for _, k := range []struct {
+		key   string
+		t     Threshold
+		lower bool
+	}{
+		{"benchmark.success_criteria.ttft_ms", sc.TTFTMs, true},
+		{"benchmark.success_criteria.tokens_per_s", sc.TokensPerS, false},
+		{"benchmark.success_criteria.memory_gb", sc.MemoryGB, true},
+		{"benchmark.success_criteria.throughput_rps", sc.ThroughputRPS, false},
+		{"benchmark.success_criteria.speedup", sc.Speedup.Threshold, false},
+		{"benchmark.success_criteria.memory_leak_mb_per_hour", sc.MemoryLeakMBPerHour, true},
+	} {
+		switch {
+		case k.t.Target < 0 || k.t.Acceptable < 0:
+			add(k.key, "bounds must be >= 0, got target %g acceptable %g", k.t.Target, k.t.Acceptable)
+		case k.lower && k.t.Acceptable < k.t.Target:
+			add(k.key+".acceptable", "must be >= target (%g) since lower is better, got %g", k.t.Target, k.t.Acceptable)
+		case !k.lower && k.t.Acceptable > k.t.Target:
+			add(k.key+".acceptable", "must be <= target (%g) since higher is better, got %g", k.t.Target, k.t.Acceptable)
+		}
+	}
+	for i, p := range b.Run.Phases {
+		oneOf(fmt.Sprintf("benchmark.run.phases[%d]", i), p, Phases)
 	}
 
 	names := make([]string, 0, len(c.Engines))

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -57,6 +58,9 @@ func (d Dialect) appendBody(b []byte, req Request) ([]byte, error) {
 	if req.MaxTokens > 0 && !has("max_tokens") {
 		key("max_tokens")
 		b = strconv.AppendInt(b, int64(req.MaxTokens), 10)
+	}
+	if math.IsNaN(req.Temperature) || math.IsInf(req.Temperature, 0) {
+		return b, fmt.Errorf("engine: temperature must be a finite number, got %v", req.Temperature)
 	}
 	if !has("temperature") {
 		key("temperature")

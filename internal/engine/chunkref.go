@@ -57,7 +57,7 @@ func decodeChunkSlow(data []byte, dst *[]byte) (chunkInfo, error) {
 	var info chunkInfo
 	var w wireChunk
 	if err := json.Unmarshal(data, &w); err != nil {
-		return info, fmt.Errorf("engine: malformed chunk: %v: %s", err, clip(data, 200))
+		return info, fmt.Errorf("engine: %w: %v: %s", ErrMalformed, err, clip(data, 200))
 	}
 	start := len(*dst)
 	for _, c := range w.Choices {

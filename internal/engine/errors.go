@@ -10,6 +10,17 @@ import (
 	"unicode/utf8"
 )
 
+// Sentinels for errors.Is, besides the typed *StatusError and *StreamError.
+var (
+	// ErrUnreachable: the engine could not be connected to.
+	ErrUnreachable = errors.New("cannot reach engine")
+	// ErrBroken: the response stopped before its end (connection reset,
+	// unexpected EOF).
+	ErrBroken = errors.New("response broken")
+	// ErrMalformed: a chunk or body was not the JSON the API defines.
+	ErrMalformed = errors.New("malformed chunk")
+)
+
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
@@ -92,6 +103,9 @@ func (e *reachError) Error() string {
 }
 
 func (e *reachError) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, ErrUnreachable) true.
+func (e *reachError) Is(target error) bool { return target == ErrUnreachable }
 
 // redactedError replaces an API key in an error's text. It answers
 // errors.Is for its cause but does not unwrap to it, so no caller can

@@ -41,13 +41,13 @@ func TestFailures(t *testing.T) {
 			}},
 		{"connection reset", enginetest.Failure{Mode: enginetest.FailReset, AfterTokens: 2}, 2,
 			func(t *testing.T, err error) {
-				if err == nil || !strings.Contains(err.Error(), "response broken after 2 chunks") {
+				if !errors.Is(err, engine.ErrBroken) || !strings.Contains(err.Error(), "response broken after 2 chunks") {
 					t.Errorf("got %v, want a broken response after 2 chunks", err)
 				}
 			}},
 		{"malformed chunk", enginetest.Failure{Mode: enginetest.FailMalformed, AfterTokens: 1}, 1,
 			func(t *testing.T, err error) {
-				if err == nil || !strings.Contains(err.Error(), "malformed chunk") {
+				if !errors.Is(err, engine.ErrMalformed) || !strings.Contains(err.Error(), "malformed chunk") {
 					t.Errorf("got %v, want a malformed chunk error", err)
 				}
 			}},
@@ -102,7 +102,10 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 	_, errModels := c.Models(context.Background())
 	down := engine.NewOpenAI(engine.OpenAIOptions{BaseURL: closedURL(t), APIKey: key})
 	_, errDown := down.Do(context.Background(), chat(2, true))
-	for _, s := range []string{err.Error(), se.Message, errModels.Error(), errDown.Error(), c.String(), fmt.Sprintf("%+v", c), fmt.Sprint(err)} {
+	withPassword := engine.NewOpenAI(engine.OpenAIOptions{BaseURL: strings.Replace(closedURL(t), "://", "://user:"+key+"@", 1)})
+	_, errPassword := withPassword.Models(context.Background())
+	for _, s := range []string{err.Error(), se.Message, errModels.Error(), errDown.Error(), c.String(), fmt.Sprintf("%+v", c), fmt.Sprint(err),
+		errPassword.Error(), withPassword.String(), withPassword.BaseURL()} {
 		if strings.Contains(s, key) {
 			t.Errorf("got %q, which holds the API key", s)
 		}
@@ -146,7 +149,31 @@ func TestModels(t *testing.T) {
 	url := closedURL(t)
 	_, err = engine.NewOpenAI(engine.OpenAIOptions{BaseURL: url}).Models(context.Background())
 	want := "engine: cannot reach " + url + ": connection refused"
-	if err == nil || err.Error() != want {
+	if !errors.Is(err, engine.ErrUnreachable) || err.Error() != want {
 		t.Errorf("got error %v, want %q", err, want)
+	}
+}
+
+// TestErrorEvents covers error events whose data is not an error object.
+func TestErrorEvents(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, body, want string }{
+		{"event: error with text", "data: {\"choices\":[{\"text\":\"a\"}]}\n\nevent: error\ndata: queue full\n\n", "queue full"},
+		{"error field with object", "error: {\"message\":\"slot busy\",\"type\":\"unavailable_error\"}\n\n", "slot busy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				fmt.Fprint(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			_, err := client(srv.URL).Do(context.Background(), completion(4, true))
+			var se *engine.StreamError
+			if !errors.As(err, &se) || se.Message != tt.want {
+				t.Errorf("got %v, want a StreamError %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -34,6 +34,7 @@ type OpenAIOptions struct {
 // for concurrent use.
 type OpenAI struct {
 	base      string // normalised, without /v1
+	shown     string // base with any password masked, for messages
 	baseErr   error
 	apiKey    string
 	hc        *http.Client
@@ -86,7 +87,7 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if c.dialect == "" {
 		c.dialect = DialectOpenAI
 	}
-	c.base, c.baseErr = normalizeBaseURL(opts.BaseURL)
+	c.base, c.shown, c.baseErr = normalizeBaseURL(opts.BaseURL)
 	c.urls[0] = c.base + "/v1/completions"
 	c.urls[1] = c.base + "/v1/chat/completions"
 	c.modelsURL = c.base + "/v1/models"
@@ -109,34 +110,37 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 }
 
 // normalizeBaseURL turns what a user typed into "scheme://host[:port][/path]"
-// without a trailing slash or "/v1".
-func normalizeBaseURL(s string) (string, error) {
+// without a trailing slash or "/v1". It also returns the URL with any
+// password masked, for messages.
+func normalizeBaseURL(s string) (base, shown string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", errors.New("engine: no base URL")
+		return "", "", errors.New("engine: no base URL")
 	}
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("engine: base URL: %w", err)
+		// url.Error quotes the input, which may hold a password.
+		return "", "", errors.New("engine: base URL is not a URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("engine: base URL %q: scheme must be http or https", u.Redacted())
+		return "", "", fmt.Errorf("engine: base URL %q: scheme must be http or https", u.Redacted())
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("engine: base URL %q has no host", u.Redacted())
+		return "", "", fmt.Errorf("engine: base URL %q has no host", u.Redacted())
 	}
 	u.RawQuery, u.Fragment = "", ""
 	p := strings.TrimRight(u.Path, "/")
 	p = strings.TrimSuffix(p, "/v1")
 	u.Path, u.RawPath = strings.TrimRight(p, "/"), ""
-	return u.String(), nil
+	return u.String(), u.Redacted(), nil
 }
 
-// BaseURL returns the normalised base URL (without "/v1").
-func (c *OpenAI) BaseURL() string { return c.base }
+// BaseURL returns the normalised base URL (without "/v1"), with any
+// password in it masked.
+func (c *OpenAI) BaseURL() string { return c.shown }
 
 // Dialect returns the client's dialect.
 func (c *OpenAI) Dialect() Dialect { return c.dialect }
@@ -147,7 +151,7 @@ func (c *OpenAI) String() string {
 	if c.apiKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("engine.OpenAI{url: %s, dialect: %s, api key: %s}", c.base, c.dialect, key)
+	return fmt.Sprintf("engine.OpenAI{url: %s, dialect: %s, api key: %s}", c.shown, c.dialect, key)
 }
 
 // Do sends req and reads the whole response. See Client.
@@ -175,9 +179,12 @@ func (c *OpenAI) do(ctx context.Context, req Request, resp *Response) error {
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	hreq.Header = c.hdrPlain
+	// A copy per request: some RoundTrippers add headers to the request
+	// they are given, and a shared map would race.
 	if req.Stream {
-		hreq.Header = c.hdrStream
+		hreq.Header = c.hdrStream.Clone()
+	} else {
+		hreq.Header = c.hdrPlain.Clone()
 	}
 
 	resp.Start = time.Now()
@@ -219,13 +226,13 @@ func isEventStream(contentType string, asked bool) bool {
 // ended, else which address could not be reached and why.
 func (c *OpenAI) transportError(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("engine: request to %s: %w", c.base, ctxErr)
+		return fmt.Errorf("engine: request to %s: %w", c.shown, ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &reachError{url: c.base, err: err}
+	return &reachError{url: c.shown, err: err}
 }
 
 // Models lists the model ids the engine serves (GET /v1/models). It is a
@@ -243,7 +250,7 @@ func (c *OpenAI) models(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	hreq.Header = c.hdrModels
+	hreq.Header = c.hdrModels.Clone()
 	hresp, err := c.hc.Do(hreq)
 	if err != nil {
 		return nil, c.transportError(ctx, err)
@@ -259,10 +266,10 @@ func (c *OpenAI) models(ctx context.Context) ([]string, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(hresp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("engine: reading %s: %w", c.modelsURL, err)
+		return nil, fmt.Errorf("engine: reading %s/v1/models: %w", c.shown, err)
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("engine: %s: not a model list: %v: %s", c.modelsURL, err, plainText(body))
+		return nil, fmt.Errorf("engine: %s/v1/models: not a model list: %v: %s", c.shown, err, plainText(body))
 	}
 	ids := make([]string, 0, len(list.Data))
 	for _, m := range list.Data {

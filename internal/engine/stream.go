@@ -76,15 +76,16 @@ func (st *streamState) readStream(ctx context.Context, body io.Reader, resp *Res
 		if len(ev.Data) == 0 {
 			continue
 		}
+		if string(ev.Type) == "error" {
+			// llama.cpp's "error:" line, or an "event: error": the data is
+			// an error object (or, failing that, the message itself).
+			return parseErrorValue(bytes.Clone(ev.Data), "")
+		}
 		before := len(st.text)
 		info, err := st.dec.decode(ev.Data, &st.text)
 		if err != nil {
 			st.text = st.text[:before]
 			return err
-		}
-		if info.err == nil && string(ev.Type) == "error" {
-			// llama.cpp's "error:" line carries a bare error object.
-			info.err = parseErrorValue(bytes.Clone(ev.Data), "")
 		}
 		if info.err != nil {
 			st.text = st.text[:before]
@@ -154,5 +155,5 @@ func (st *streamState) readError(ctx context.Context, resp *Response, err error)
 	if errors.Is(err, ErrLineTooLong) {
 		return err
 	}
-	return fmt.Errorf("engine: response broken after %d chunks: %w", len(resp.Chunks), err)
+	return fmt.Errorf("engine: %w after %d chunks: %w", ErrBroken, len(resp.Chunks), err)
 }

@@ -157,8 +157,8 @@ func checkTranscript(t *testing.T, dialect Dialect, path string, exp expectation
 			t.Errorf("got a %d-byte message, want at most %d", len(se.Message), maxErrorText)
 		}
 	case "malformed":
-		if err == nil {
-			t.Fatal("got no error, want one")
+		if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("got error %v, want ErrMalformed", err)
 		}
 	}
 	if exp.Error != "" && !strings.Contains(err.Error(), exp.ErrorContains) {

@@ -178,6 +178,9 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, chat bool) (*job,
 		n := defaultCompletionTokens
 		if chat {
 			n = m.sched.MaxTokensFor(len(p))
+			if n < 1 && maxTok == nil {
+				return nil, badRequest("the prompt (%d tokens) leaves no room to generate in the KV cache", len(p))
+			}
 		}
 		if maxTok != nil {
 			n = *maxTok
@@ -209,7 +212,7 @@ func (s *Server) complete(w http.ResponseWriter, j *job, chans []<-chan sched.Ev
 		n := 0
 		for ev := range ch {
 			if ev.Err != nil {
-				s.metrics.request(j, "error", 0)
+				s.metrics.request(j, "error")
 				writeError(w, schedError(ev.Err))
 				return
 			}
@@ -224,7 +227,7 @@ func (s *Server) complete(w http.ResponseWriter, j *job, chans []<-chan sched.Ev
 		}
 		u.PromptTokens += len(j.reqs[i].Prompt)
 		u.CompletionTokens += n
-		s.metrics.request(j, finish, n)
+		s.metrics.request(j, finish)
 		if j.chat {
 			choices[i] = chatChoice{Index: i, Message: &chatOutMsg{Role: "assistant", Content: string(text)}, FinishReason: &finish}
 		} else {

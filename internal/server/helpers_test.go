@@ -195,6 +195,4 @@ func gpt2Tiny(t *testing.T) (infer.Model, tokenizer.Tokenizer) {
 	return m, tok
 }
 
-func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
-
 func asStatus(err error, target **engine.StatusError) bool { return errors.As(err, target) }

@@ -91,7 +91,7 @@ func (m *metrics) firstToken(j *job) {
 }
 
 // request records the end of one choice.
-func (m *metrics) request(j *job, finish string, _ int) {
+func (m *metrics) request(j *job, finish string) {
 	m.requests.WithLabelValues(j.m.name, finish).Inc()
 	m.e2e.WithLabelValues(j.m.name).Observe(time.Since(j.start).Seconds())
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -359,7 +360,7 @@ func TestNotRunning(t *testing.T) {
 	}
 	h := s.Handler()
 	for _, path := range []string{"/health", "/v1/completions"} {
-		rec := newRecorder()
+		rec := httptest.NewRecorder()
 		req, _ := http.NewRequest(http.MethodPost, path, strings.NewReader(`{"model":"fake","prompt":"a"}`))
 		if path == "/health" {
 			req.Method = http.MethodGet

@@ -107,16 +107,18 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, j *job, chan
 	first := true
 	for ce := range merge(j, chans) {
 		if sw.err != nil || ctx.Err() != nil {
-			s.metrics.request(j, "abort", 0)
+			s.metrics.request(j, "abort")
 			return // client gone: the deferred cancel frees the blocks
 		}
 		ev := ce.ev
 		if ev.Err != nil {
-			if !errors.Is(ev.Err, context.Canceled) {
-				sw.event(schedError(ev.Err).body())
-				sw.done()
+			if errors.Is(ev.Err, context.Canceled) {
+				s.metrics.request(j, "abort")
+				return
 			}
-			s.metrics.request(j, "error", 0)
+			sw.event(schedError(ev.Err).body())
+			sw.done()
+			s.metrics.request(j, "error")
 			return
 		}
 		if ev.Token >= 0 {
@@ -134,7 +136,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, j *job, chan
 			finish = &ev.Finish
 			u.PromptTokens += len(j.reqs[ce.i].Prompt)
 			u.CompletionTokens += counts[ce.i]
-			s.metrics.request(j, ev.Finish, counts[ce.i])
+			s.metrics.request(j, ev.Finish)
 		}
 		var choice any
 		if j.chat {

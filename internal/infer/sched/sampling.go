@@ -27,6 +27,7 @@ type sampler struct {
 	rng   *rand.Rand
 	idx   []int
 	probs []float64
+	sel   []float64
 }
 
 func newSampler(p Sampling, seed uint64) *sampler {
@@ -36,8 +37,8 @@ func newSampler(p Sampling, seed uint64) *sampler {
 // greedy reports whether the sampler always takes the argmax.
 func (s *sampler) greedy() bool { return s.p.Temperature == 0 || s.p.TopK == 1 }
 
-// sample returns the next token for logits. It may reorder nothing in
-// logits; ties go to the lowest id.
+// sample returns the next token for logits, which it leaves as they are.
+// Greedy ties go to the lowest id.
 func (s *sampler) sample(logits []float32) int {
 	if s.greedy() {
 		return argmax(logits)
@@ -52,21 +53,44 @@ func (s *sampler) sample(logits []float32) int {
 		topP = 1
 	}
 	invT := 1 / s.p.Temperature
-	if k == v && topP == 1 {
-		// Plain temperature sampling: no ordering needed.
-		s.probs = growF(s.probs, v)
-		mx := float64(logits[argmax(logits)])
-		var sum float64
-		for i, l := range logits {
-			p := math.Exp((float64(l) - mx) * invT)
-			s.probs[i] = p
+	if k < v {
+		return s.sampleTopK(logits, k, topP, invT)
+	}
+	// The whole vocabulary, in id order: no sort. Top-p only needs the
+	// nucleus as a set, which a selection finds in linear time; drawing in
+	// id order also keeps near-tied tokens from swapping places when the
+	// logits move by a rounding error.
+	s.probs = growF(s.probs, v)
+	probs := s.probs
+	mx := float64(logits[argmax(logits)])
+	var sum float64
+	for i, l := range logits {
+		p := math.Exp((float64(l) - mx) * invT)
+		probs[i] = p
+		sum += p
+	}
+	if topP < 1 {
+		s.sel = growF(s.sel, v)
+		copy(s.sel, probs)
+		cut := nucleusCut(s.sel, topP*sum)
+		sum = 0
+		for i, p := range probs {
+			if p < cut {
+				probs[i] = 0
+				continue
+			}
 			sum += p
 		}
-		return drawIndex(s.probs[:v], sum, s.rng.Float64(), nil)
 	}
+	return drawIndex(probs, sum, s.rng.Float64(), nil)
+}
+
+// sampleTopK draws from the k most likely tokens, most likely first,
+// cut further to the top-p nucleus.
+func (s *sampler) sampleTopK(logits []float32, k int, topP, invT float64) int {
 	cand := s.topCandidates(logits, k)
 	s.probs = growF(s.probs, len(cand))
-	probs := s.probs[:len(cand)]
+	probs := s.probs
 	mx := float64(logits[cand[0]])
 	var sum float64
 	for i, id := range cand {
@@ -87,6 +111,58 @@ func (s *sampler) sample(logits []float32) int {
 		cand, probs, sum = cand[:n], probs[:n], cum
 	}
 	return drawIndex(probs, sum, s.rng.Float64(), cand)
+}
+
+// nucleusCut returns the probability of the least likely token of the
+// top-p nucleus: the tokens whose probability is at least the cut form
+// the smallest most-likely set whose mass reaches target (tokens tied at
+// the cut are all kept). It reorders vals, in expected linear time.
+func nucleusCut(vals []float64, target float64) float64 {
+	var above float64 // mass of the values known to be above vals[lo:hi]
+	lo, hi := 0, len(vals)
+	for lo < hi {
+		pivot := median3(vals[lo], vals[lo+(hi-lo)/2], vals[hi-1])
+		// Partition vals[lo:hi]: [lo,gt) > pivot, [gt,lt) == pivot,
+		// [lt,hi) < pivot.
+		gt, lt, i := lo, hi, lo
+		for i < lt {
+			switch x := vals[i]; {
+			case x > pivot:
+				vals[i], vals[gt] = vals[gt], vals[i]
+				gt++
+				i++
+			case x < pivot:
+				lt--
+				vals[i], vals[lt] = vals[lt], vals[i]
+			default:
+				i++
+			}
+		}
+		var greater float64
+		for _, x := range vals[lo:gt] {
+			greater += x
+		}
+		if above+greater >= target {
+			hi = gt
+			continue
+		}
+		if above+greater+pivot*float64(lt-gt) >= target {
+			return pivot
+		}
+		above += greater + pivot*float64(lt-gt)
+		lo = lt
+	}
+	return 0 // target not reached (rounding): keep everything
+}
+
+func median3(a, b, c float64) float64 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	return max(a, b)
 }
 
 // topCandidates returns the ids of the k largest logits, most likely

@@ -1,8 +1,11 @@
 package sched
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -143,5 +146,37 @@ func BenchmarkSample(b *testing.B) {
 				s.sample(logits)
 			}
 		})
+	}
+}
+
+// TestNucleusCut checks the linear-time nucleus against sorting.
+func TestNucleusCut(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 300 {
+		n := 1 + rng.IntN(200)
+		vals := make([]float64, n)
+		var sum float64
+		for i := range vals {
+			vals[i] = math.Exp(rng.NormFloat64() * 2)
+			if trial%3 == 0 {
+				vals[i] = float64(1 + rng.IntN(4)) // many ties
+			}
+			sum += vals[i]
+		}
+		p := rng.Float64()
+		sorted := slices.Clone(vals)
+		slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
+		var cum, want float64
+		for _, v := range sorted {
+			cum += v
+			want = v
+			if cum >= p*sum {
+				break
+			}
+		}
+		if got := nucleusCut(slices.Clone(vals), p*sum); got != want {
+			t.Fatalf("trial %d (n %d, p %.3f): got cut %g, want %g", trial, n, p, got, want)
+		}
 	}
 }
