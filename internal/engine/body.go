@@ -52,7 +52,18 @@ func (d Dialect) appendBody(b []byte, req Request) ([]byte, error) {
 	default:
 		if !has("prompt") {
 			key("prompt")
-			b = appendJSONString(b, req.Prompt)
+			if len(req.Prompts) > 0 {
+				b = append(b, '[')
+				for i, p := range req.Prompts {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = appendJSONString(b, p)
+				}
+				b = append(b, ']')
+			} else {
+				b = appendJSONString(b, req.Prompt)
+			}
 		}
 	}
 	if req.MaxTokens > 0 && !has("max_tokens") {

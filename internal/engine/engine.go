@@ -25,9 +25,12 @@ type Message struct {
 
 // Request is one generation request, independent of the engine's dialect.
 type Request struct {
-	API      API
-	Model    string
-	Prompt   string    // APICompletions
+	API    API
+	Model  string
+	Prompt string // APICompletions
+	// Prompts, when not empty, sends several prompts in one completions
+	// request (a JSON list: a static batch); Prompt is then ignored.
+	Prompts  []string
 	Messages []Message // APIChat
 	// MaxTokens is the number of output tokens asked for; with IgnoreEOS
 	// (and MinTokens where the dialect has it) it is the number expected.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -29,24 +30,39 @@ func client(url string) *engine.OpenAI {
 	return engine.NewOpenAI(engine.OpenAIOptions{BaseURL: url, Dialect: engine.DialectVLLM})
 }
 
-// TestTiming checks that injected delays are measured. The fake engine
-// sends token i at TTFT + i·ITL after the request arrived (an absolute
-// schedule, so sleeps do not accumulate drift). Tolerances, on loopback:
-// the measured TTFT may not be early and may be late by at most 10 ms
-// (connection setup and scheduling); the median gap between chunks must
-// be within ±5 ms of the ITL; no gap may be negative. The machine running
-// the tests may be loaded by other work, so a measurement outside the
-// tolerance is retried, up to three times; a client that measures wrongly
-// (from the wrong start, counting the role-only chunk, timing reads in
-// batches) fails every attempt.
+// TestTiming checks that injected delays are measured. On each try:
+//
+//   - always, accuracy against what the fake engine really did (it notes
+//     when it starts writing each chunk, as time since the request
+//     arrived): no chunk may be measured before it was sent; the measured
+//     TTFT may lag the engine's first send by at most 25 ms (the request's
+//     trip to the engine plus the read); and, pairing each measured gap
+//     with the engine's own gap, the median difference must be at most
+//     2 ms;
+//   - on a calm try (the engine's first send at most 5 ms late, its median
+//     gap at most 2 ms long, the request at the engine within 5 ms), the
+//     injected values TTFT 50 ms and ITL 10 ms: measured TTFT in
+//     [50 ms, 60 ms] and median gap within ±5 ms of 10 ms.
+//
+// Other test binaries and other work can load the machine, so a try
+// outside the tolerance is repeated, up to five times. A client that
+// measures wrongly (counting the role-only or keep-alive event, timing
+// reads in batches) fails every try; structural errors fail at once.
+// TestTTFTFromRequestStart covers measuring from the wrong start.
 func TestTiming(t *testing.T) {
 	t.Parallel()
 	const ttft, itl, n = 50 * time.Millisecond, 10 * time.Millisecond, 12
+	const ms = time.Millisecond
 	srv := enginetest.NewServer(t, enginetest.Options{TTFT: ttft, ITL: itl, KeepAlive: true})
+	median := func(d []time.Duration) time.Duration {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
 	for _, req := range []engine.Request{completion(n, true), chat(n, true)} {
 		t.Run(string(req.API), func(t *testing.T) {
 			var problems []string
-			for attempt := 1; attempt <= 3; attempt++ {
+			for try := 1; try <= 5; try++ {
 				resp, err := client(srv.URL).Do(context.Background(), req)
 				if err != nil {
 					t.Fatal(err)
@@ -60,27 +76,66 @@ func TestTiming(t *testing.T) {
 				if resp.End < resp.Chunks[n-1].At {
 					t.Fatalf("got End %v before the last chunk at %v", resp.End, resp.Chunks[n-1].At)
 				}
-				got := resp.Chunks[0].At
-				if got < ttft {
-					t.Fatalf("got TTFT %v, before the engine sent the first token at %v", got, ttft)
+				sent := srv.SendTimes()
+				if len(sent) != n {
+					t.Fatalf("engine sent %d chunks, want %d", len(sent), n)
 				}
-				var gaps []time.Duration
-				for i := 1; i < n; i++ {
-					gap := resp.Chunks[i].At - resp.Chunks[i-1].At
-					if gap < 0 {
-						t.Fatalf("gap %d is negative: %v", i, gap)
+				at := make([]time.Duration, n)
+				for i, ch := range resp.Chunks {
+					at[i] = ch.At
+					if ch.At < sent[i] {
+						t.Fatalf("chunk %d measured at %v, before the engine sent it at %v", i, ch.At, sent[i])
 					}
-					gaps = append(gaps, gap)
 				}
-				slices.Sort(gaps)
-				med := gaps[len(gaps)/2]
-				if got <= ttft+10*time.Millisecond && med >= itl-5*time.Millisecond && med <= itl+5*time.Millisecond {
+				var gaps, sentGaps, diffs []time.Duration
+				for i := 1; i < n; i++ {
+					g, s := at[i]-at[i-1], sent[i]-sent[i-1]
+					gaps, sentGaps, diffs = append(gaps, g), append(sentGaps, s), append(diffs, max(g-s, s-g))
+				}
+				var bad []string
+				lag := at[0] - sent[0]
+				if lag > 25*ms {
+					bad = append(bad, fmt.Sprintf("TTFT lags the engine by %v", lag))
+				}
+				if m := median(diffs); m > 2*ms {
+					bad = append(bad, fmt.Sprintf("measured gaps differ from the engine's by %v (median)", m))
+				}
+				if sent[0] <= ttft+5*ms && median(sentGaps) <= itl+2*ms && lag <= 5*ms {
+					if at[0] < ttft || at[0] > ttft+10*ms {
+						bad = append(bad, fmt.Sprintf("TTFT %v, want %v +10ms", at[0], ttft))
+					}
+					if m := median(gaps); m < itl-5*ms || m > itl+5*ms {
+						bad = append(bad, fmt.Sprintf("median ITL %v, want %v ±5ms", m, itl))
+					}
+				}
+				if len(bad) == 0 {
 					return
 				}
-				problems = append(problems, fmt.Sprintf("attempt %d: TTFT %v (want %v +10ms), median ITL %v (want %v ±5ms), gaps %v", attempt, got, ttft, med, itl, gaps))
+				problems = append(problems, fmt.Sprintf("try %d: %s (measured %v, sent %v)", try, strings.Join(bad, "; "), at, sent))
 			}
-			t.Errorf("timing outside tolerance in every attempt:\n%s", strings.Join(problems, "\n"))
+			t.Errorf("timing outside tolerance in every try:\n%s", strings.Join(problems, "\n"))
 		})
+	}
+}
+
+// TestTTFTFromRequestStart checks that TTFT counts from when the request
+// was sent, not from when response headers came: this engine holds its
+// headers back until the first token is ready, as some engines do.
+func TestTTFTFromRequestStart(t *testing.T) {
+	t.Parallel()
+	const delay = 30 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	t.Cleanup(srv.Close)
+	resp, err := client(srv.URL).Do(context.Background(), completion(1, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Chunks) != 1 || resp.Chunks[0].At < delay {
+		t.Errorf("got chunks %+v, want one at %v or later", resp.Chunks, delay)
 	}
 }
 
@@ -179,12 +234,13 @@ func TestCancelMidStream(t *testing.T) {
 	if took := returned.Sub(<-ca.at); took > 500*time.Millisecond {
 		t.Errorf("Do returned %v after the cancel, want promptly", took)
 	}
-	// Usually 3; a stalled reader may have got a 4th event in the same read.
-	if n := len(resp.Chunks); n != ca.seen {
-		t.Errorf("got %d chunks, want the %d that arrived before the cancel", n, ca.seen)
+	// At least the chunks delivered before the cancel; bytes already
+	// buffered in the transport may still come through after it.
+	if n := len(resp.Chunks); n < ca.seen || n >= 1000 {
+		t.Errorf("got %d chunks, want at least the %d that arrived before the cancel, and not all", n, ca.seen)
 	}
-	if resp.Text != strings.Repeat(" tok", ca.seen) {
-		t.Errorf("got text %q, want the %d tokens before the cancel", resp.Text, ca.seen)
+	if resp.Text != strings.Repeat(" tok", len(resp.Chunks)) {
+		t.Errorf("got text %q for %d chunks", resp.Text, len(resp.Chunks))
 	}
 }
 

@@ -11,6 +11,12 @@ import (
 // axpy per key and token.
 const attnMatMulTokens = 8
 
+// attnParallelWork is the number of (query, key) pairs, over all heads,
+// from which attention is spread over the cores. Below it, a decode step's
+// attention is over before a second goroutine would be running. (A
+// variable so that tests can run both ways.)
+var attnParallelWork = 16 << 10
+
 // attnScratch is one attention worker's buffers, grown as needed.
 type attnScratch struct {
 	scores []float32 // [tokens][keys]
@@ -25,11 +31,18 @@ type attnScratch struct {
 func (g *GPT2) attention(batch []Seq, l int) {
 	s, b := g.shape, &g.buf
 	nh := s.Heads
-	workers := maxWorkers(len(batch) * nh)
+	work := 0
+	for _, q := range batch {
+		work += nh * len(q.Tokens) * (q.Cache.Len + len(q.Tokens))
+	}
+	workers := 1
+	if work >= attnParallelWork {
+		workers = maxWorkers(len(batch) * nh)
+	}
 	for len(b.attn) < workers {
 		b.attn = append(b.attn, attnScratch{})
 	}
-	forEach(len(batch)*nh, func(worker, item int) {
+	forEach(len(batch)*nh, workers, func(worker, item int) {
 		i, h := item/nh, item%nh
 		if len(batch[i].Tokens) >= attnMatMulTokens {
 			g.attendMatMul(&b.attn[worker], batch[i], b.rows[i], l, h)

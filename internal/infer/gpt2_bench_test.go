@@ -151,8 +151,8 @@ func TestSyntheticMemory(t *testing.T) {
 	if weights == 0 {
 		t.Fatalf("child printed no memory line:\n%s", out)
 	}
-	t.Logf("weights %.1f MiB, KV %.1f MiB, VmHWM %.1f MiB (%.3f× weights+KV), VmRSS %.1f MiB, synthetic load %.2fs",
-		mib(weights), mib(kv), mib(hwm), float64(hwm)/float64(weights+kv), mib(rss), secs)
+	t.Logf("weights %.1f MiB, KV pool %.1f MiB, VmHWM %.1f MiB (%.3f× weights), VmRSS %.1f MiB, synthetic load %.2fs",
+		mib(weights), mib(kv), mib(hwm), float64(hwm)/float64(weights), mib(rss), secs)
 	if limit := weights*115/100 + kv; hwm > limit {
 		t.Errorf("got peak RSS %.1f MiB, want <= 1.15×weights + KV = %.1f MiB", mib(hwm), mib(limit))
 	}
@@ -214,11 +214,99 @@ func benchAttention(b *testing.B, ctx, tokens int) {
 	}
 }
 
-func BenchmarkDot64(b *testing.B) {
-	x, y := make([]float32, 64), make([]float32, 64)
-	var s float32
-	for b.Loop() {
-		s += kernels.Dot(x, y)
+// BenchmarkDecodeLinears runs only the matrix multiplies of one gpt2
+// decode step, in Forward's order, with the LM head packed in parts (as
+// Forward has it) and whole. Set beside BenchmarkDecode/batch=1, it shows
+// what the rest of the step costs. The gap variant spins the caller for
+// 20µs between multiplies, as Forward's single-threaded steps (LayerNorm,
+// attention, GELU) do, to show what idle workers cost to wake.
+func BenchmarkDecodeLinears(b *testing.B) {
+	g := benchModel(b)
+	w, e := g.w, g.shape.Embd
+	x := make([]float32, 4*e)
+	out := make([]float32, 4*e)
+	logits := make([]float32, g.shape.Vocab)
+	var gap time.Duration
+	spin := func() {
+		for t0 := time.Now(); time.Since(t0) < gap; {
+		}
 	}
-	_ = s
+	linears := func() {
+		for l := range w.Blocks {
+			bw := &w.Blocks[l]
+			kernels.MatMul(out, x, 1, bw.Attn, bw.AttnBias)
+			spin()
+			kernels.MatMul(out, x, 1, bw.AttnProj, bw.AttnProjBias)
+			spin()
+			kernels.MatMul(out, x, 1, bw.FC, bw.FCBias)
+			spin()
+			kernels.MatMul(out, x, 1, bw.FCProj, bw.FCProjBias)
+			spin()
+		}
+	}
+	b.Run("lmhead=parts", func(b *testing.B) {
+		for b.Loop() {
+			linears()
+			w.WTE.Logits(logits, x, 1, nil)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+	})
+	b.Run("lmhead=parts/gap=20us", func(b *testing.B) {
+		gap = 20 * time.Microsecond
+		defer func() { gap = 0 }()
+		for b.Loop() {
+			linears()
+			w.WTE.Logits(logits, x, 1, nil)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		b.ReportMetric(float64(48*gap)/1e6, "gap-ms/token")
+	})
+	b.Run("lmhead=whole", func(b *testing.B) {
+		rows := make([]float32, g.shape.Vocab*e)
+		for r := range g.shape.Vocab {
+			w.WTE.Row(r, rows[r*e:(r+1)*e])
+		}
+		whole := kernels.Pack(rows, g.shape.Vocab, e)
+		rows = nil
+		for b.Loop() {
+			linears()
+			kernels.MatMul(logits, x, 1, whole, nil)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+	})
+}
+
+// BenchmarkDecodeNonLinear runs everything of a gpt2 decode step but the
+// matrix multiplies: embedding, LayerNorms, KV stores, attention over a
+// 64-token context (tg128's mean), GELU, residual adds, final LayerNorm.
+func BenchmarkDecodeNonLinear(b *testing.B) {
+	g := benchModel(b)
+	s, w, e := g.shape, g.w, g.shape.Embd
+	const ctx = 64
+	pool := g.NewKVPool(int64(ctx+16)*int64(s.Layers*2*e*4), 16)
+	c := pool.NewSeq()
+	c.Reserve(ctx + 1)
+	c.Len = ctx
+	batch := []Seq{{Cache: c, Tokens: []int{1}}}
+	bf := &g.buf
+	bf.rows = []int{0}
+	bf.x, bf.h, bf.t = make([]float32, e), make([]float32, e), make([]float32, e)
+	bf.qkv, bf.fc = make([]float32, 3*e), make([]float32, 4*e)
+	last := make([]float32, e)
+	for b.Loop() {
+		w.WTE.Row(1, bf.x)
+		kernels.Add(bf.x, w.WPE[ctx*e:(ctx+1)*e])
+		for l := range w.Blocks {
+			bw := &w.Blocks[l]
+			g.layerNorm(bf.h, bf.x, 1, bw.LN1Gamma, bw.LN1Beta)
+			g.storeKV(batch, l)
+			g.attention(batch, l)
+			kernels.Add(bf.x, bf.t)
+			g.layerNorm(bf.h, bf.x, 1, bw.LN2Gamma, bw.LN2Beta)
+			g.gelu(bf.fc, 1)
+			kernels.Add(bf.x, bf.t)
+		}
+		kernels.LayerNorm(last, bf.x, w.LNFGamma, w.LNFBeta, lnEps)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/token")
 }

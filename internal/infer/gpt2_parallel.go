@@ -10,11 +10,11 @@ import (
 func maxWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 
 // forEach calls fn for every item in [0, n), handing items out one at a
-// time to maxWorkers(n) goroutines, the caller's included; worker is the
-// goroutine's index, so fn can use per-worker scratch.
-func forEach(n int, fn func(worker, item int)) {
-	workers := maxWorkers(n)
-	if workers == 1 {
+// time to at most workers goroutines, the caller's included; worker is the
+// goroutine's index (< workers), so fn can use per-worker scratch.
+func forEach(n, workers int, fn func(worker, item int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
 		for i := range n {
 			fn(0, i)
 		}

@@ -64,20 +64,35 @@ func TestForwardMatchesReference(t *testing.T) {
 		{"chunks across blocks", 3, []int{2, 7, 1, 4}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			pool := g.NewKVPool(1<<20, tc.blockTokens)
-			got := run(t, g, pool, tokens, tc.chunks)
-			pos := 0
-			for k, logits := range got {
-				pos += min(tc.chunks[min(k, len(tc.chunks)-1)], len(tokens)-pos)
-				if d := maxDiff(logits, want[pos-1]); d > 1e-4 {
-					t.Errorf("logits after %d tokens: got max |diff| %g from the reference, want <= 1e-4", pos, d)
+		for _, parallel := range []bool{false, true} {
+			name := tc.name
+			if parallel {
+				name += " in parallel"
+			}
+			t.Run(name, func(t *testing.T) {
+				if parallel {
+					defer func(w int) { attnParallelWork = w }(attnParallelWork)
+					attnParallelWork = 0
 				}
-			}
-			if n := pool.FreeBlocks(); n != pool.TotalBlocks() {
-				t.Errorf("got %d free blocks after release, want %d", n, pool.TotalBlocks())
-			}
-		})
+				checkAgainstReference(t, g, tokens, want, tc.blockTokens, tc.chunks)
+			})
+		}
+	}
+}
+
+func checkAgainstReference(t *testing.T, g *GPT2, tokens []int, want [][]float64, blockTokens int, chunks []int) {
+	t.Helper()
+	pool := g.NewKVPool(1<<20, blockTokens)
+	got := run(t, g, pool, tokens, chunks)
+	pos := 0
+	for k, logits := range got {
+		pos += min(chunks[min(k, len(chunks)-1)], len(tokens)-pos)
+		if d := maxDiff(logits, want[pos-1]); d > 1e-4 {
+			t.Errorf("logits after %d tokens: got max |diff| %g from the reference, want <= 1e-4", pos, d)
+		}
+	}
+	if n := pool.FreeBlocks(); n != pool.TotalBlocks() {
+		t.Errorf("got %d free blocks after release, want %d", n, pool.TotalBlocks())
 	}
 }
 
@@ -113,6 +128,8 @@ func TestForwardBatchEqualsAlone(t *testing.T) {
 			batch[i].Logits = make([]float32, g.shape.Vocab)
 		}
 	}
+	defer func(w int) { attnParallelWork = w }(attnParallelWork)
+	attnParallelWork = 0 // alone ran on one goroutine, the batch runs on all
 	if err := g.Forward(batch); err != nil {
 		t.Fatal(err)
 	}

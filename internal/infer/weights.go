@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -103,7 +102,8 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 	type job struct {
 		t      *tensorSpec
 		off, n int             // elements [off, off+n) of the tensor
-		store  func([]float32) // stores the filled elements
+		vec    []float32       // a vector's own storage, filled in place
+		store  func([]float32) // packs a matrix from the filled scratch
 	}
 	var jobs []job
 	scratchLen := 0
@@ -112,13 +112,8 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 		n := t.numel()
 		switch t.layout {
 		case layoutVector:
-			data := make([]float32, n)
-			*t.vec = data
-			jobs = append(jobs, job{t: t, n: n, store: func(filled []float32) {
-				if &filled[0] != &data[0] {
-					copy(data, filled)
-				}
-			}})
+			*t.vec = make([]float32, n)
+			jobs = append(jobs, job{t: t, n: n, vec: *t.vec})
 			continue
 		case layoutNK:
 			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.Pack(d, t.shape[0], t.shape[1]) }})
@@ -140,24 +135,29 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 		}
 		scratchLen = max(scratchLen, n)
 	}
-	scratch := make([][]float32, maxWorkers(len(jobs)))
+	workers := maxWorkers(len(jobs))
+	scratch := make([][]float32, workers)
 	errs := make([]error, len(jobs))
-	forEach(len(jobs), func(worker, i int) {
+	forEach(len(jobs), workers, func(worker, i int) {
 		j := jobs[i]
-		var dst []float32
-		if j.t.layout == layoutVector {
-			dst = *j.t.vec
-		} else {
-			if scratch[worker] == nil {
-				scratch[worker] = make([]float32, scratchLen)
-			}
-			dst = scratch[worker][:j.n]
+		if j.vec != nil {
+			errs[i] = fill(j.t, j.vec, 0)
+			return
 		}
+		if scratch[worker] == nil {
+			scratch[worker] = make([]float32, scratchLen)
+		}
+		dst := scratch[worker][:j.n]
 		if errs[i] = fill(j.t, dst, j.off); errs[i] == nil {
 			j.store(dst)
 		}
 	})
-	return errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // specs lists the architecture's parameters in checkpoint order, pointing

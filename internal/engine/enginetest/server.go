@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,8 @@ type Options struct {
 	Model string
 	// TTFT is the delay from receiving a request to its first token.
 	TTFT time.Duration
-	// ITL is the delay between consecutive chunks.
+	// ITL is the delay between consecutive chunks, counted from when the
+	// previous chunk was sent.
 	ITL time.Duration
 	// TokensPerChunk is how many tokens each chunk carries (default 1).
 	TokensPerChunk int
@@ -80,13 +82,14 @@ type Options struct {
 // Server is a running fake engine.
 type Server struct {
 	*httptest.Server
-	opts     Options
-	gen      atomic.Int64
-	models   atomic.Int64
-	health   atomic.Int64
-	mu       sync.Mutex
-	lastBody map[string]any
-	lastAuth string
+	opts      Options
+	gen       atomic.Int64
+	models    atomic.Int64
+	health    atomic.Int64
+	mu        sync.Mutex
+	lastBody  map[string]any
+	lastAuth  string
+	sendTimes []time.Duration
 
 	compEvent, chatEvent []byte
 }
@@ -189,6 +192,22 @@ func (s *Server) LastBody() map[string]any {
 	return s.lastBody
 }
 
+// SendTimes returns when the server began writing each token chunk of the
+// last streamed response, as times since its request arrived: what a
+// client's measurement can be checked against (a client cannot have read
+// a chunk before its send time).
+func (s *Server) SendTimes() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sendTimes)
+}
+
+func (s *Server) setSendTimes(t []time.Duration) {
+	s.mu.Lock()
+	s.sendTimes = t
+	s.mu.Unlock()
+}
+
 // LastAuthorization returns the Authorization header of the last
 // generation request.
 func (s *Server) LastAuthorization() string {
@@ -205,15 +224,32 @@ func (s *Server) serveModels(w http.ResponseWriter, r *http.Request) {
 
 // genRequest is the part of a request body the fake engine obeys.
 type genRequest struct {
-	Prompt        string `json:"prompt"`
-	MaxTokens     *int   `json:"max_tokens"`
-	Stream        bool   `json:"stream"`
+	Prompt        prompts `json:"prompt"`
+	MaxTokens     *int    `json:"max_tokens"`
+	Stream        bool    `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 	Messages []struct {
 		Content string `json:"content"`
 	} `json:"messages"`
+}
+
+// prompts is a completions prompt: a string, or a list of strings that
+// the fake engine answers as one stream of len(list)·max_tokens tokens.
+type prompts struct {
+	text string
+	n    int
+}
+
+func (p *prompts) UnmarshalJSON(b []byte) error {
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		p.text, p.n = strings.Join(list, ""), len(list)
+		return nil
+	}
+	p.n = 1
+	return json.Unmarshal(b, &p.text)
 }
 
 func writeError(w http.ResponseWriter, status int, typ, msg string) {
@@ -259,7 +295,8 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, chat bool) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens must be at least 0")
 		return
 	}
-	prompt := req.Prompt
+	maxTokens *= max(1, req.Prompt.n)
+	prompt := req.Prompt.text
 	for _, m := range req.Messages {
 		prompt += m.Content
 	}
@@ -287,15 +324,14 @@ type generation struct {
 	arrived      time.Time
 }
 
-// wait sleeps until at after the request arrived (an absolute schedule,
-// so delays do not add up drift).
-func (g *generation) wait(ctx context.Context, at time.Duration) error {
+// waitUntil sleeps until at after the request arrived.
+func (g *generation) waitUntil(ctx context.Context, at time.Duration) error {
 	return g.s.opts.Sleep(ctx, at-time.Since(g.arrived))
 }
 
 func (g *generation) whole(w http.ResponseWriter, r *http.Request) {
 	o := g.s.opts
-	if err := g.wait(r.Context(), o.TTFT+time.Duration(max(0, g.maxTokens-1))*o.ITL); err != nil {
+	if err := g.waitUntil(r.Context(), o.TTFT+time.Duration(max(0, g.maxTokens-1))*o.ITL); err != nil {
 		return
 	}
 	text := strings.Repeat(o.Token, g.maxTokens)
@@ -336,16 +372,28 @@ func (g *generation) stream(w http.ResponseWriter, r *http.Request) {
 		flush()
 	}
 	sent, events := 0, 0
+	sentAt := make([]time.Duration, 0, g.maxTokens)
 	for sent < g.maxTokens {
 		if g.fail.Mode >= FailMidStream && g.fail.Mode <= FailMalformed && sent >= g.fail.AfterTokens {
 			g.failStream(w, bw, flush)
 			return
 		}
 		if paced {
-			if err := g.wait(ctx, o.TTFT+time.Duration(events)*o.ITL); err != nil {
+			// The first chunk is due TTFT after the request arrived; each
+			// later one ITL after the previous one was actually sent, so
+			// a server that was held up does not catch up in a burst.
+			due := o.TTFT
+			if events > 0 {
+				due = sentAt[events-1] + o.ITL
+			}
+			if err := g.waitUntil(ctx, due); err != nil {
 				return
 			}
 		}
+		// Noted before the write, so a client can never read the chunk
+		// earlier than this time.
+		sentAt = append(sentAt, time.Since(g.arrived))
+		g.s.setSendTimes(sentAt)
 		k := min(o.TokensPerChunk, g.maxTokens-sent)
 		bw.Write(g.s.event(g.chat, k))
 		if paced {

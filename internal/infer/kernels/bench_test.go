@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -83,8 +84,9 @@ func BenchmarkMatMul(b *testing.B) {
 // BenchmarkReadBandwidth reads a -kernels.bwbytes buffer per op on all
 // threads; its MB/s is the ceiling the m=1 ceiling-frac divides by.
 func BenchmarkReadBandwidth(b *testing.B) {
-	var owner struct{ _ byte }
-	buf, free := allocFloats(&owner, *benchBWBytes/4)
+	owner := new(holder)
+	buf, free := allocFloats(owner, *benchBWBytes/4)
+	defer runtime.KeepAlive(owner)
 	defer free()
 	for i := range buf {
 		buf[i] = 1

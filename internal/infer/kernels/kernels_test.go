@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -196,34 +198,86 @@ func TestImpl(t *testing.T) {
 	t.Logf("impl %s, %d threads, available %d", Impl(), Threads(), len(impls))
 }
 
-// TestLargePacked covers weights big enough for their own huge-page mapping.
+// TestLargePacked covers weights big enough for the huge-page arena: several
+// matrices share a chunk, and freeing some, explicitly or by collection,
+// leaves the others intact.
 func TestLargePacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const n, k, m = 300, 1000, 3
-	w := randSlice(r, n*k)
-	p := Pack(w, n, k)
-	if p.Bytes() < hugeMin {
-		t.Fatalf("Bytes() = %d, want at least %d to exercise the mapping", p.Bytes(), hugeMin)
+	var ws [][]float32
+	var ps []*Packed
+	for range 4 {
+		w := randSlice(r, n*k)
+		ws = append(ws, w)
+		ps = append(ps, Pack(w, n, k))
 	}
+	if ps[0].Bytes() < 1<<20 {
+		t.Fatalf("Bytes() = %d, want at least 1 MiB to exercise the arena", ps[0].Bytes())
+	}
+	for range 3 {
+		_ = Pack(ws[0], n, k) // garbage for the collector to release
+	}
+	ps[1].Free()
+	ps[1].Free() // twice is harmless
+	if ps[1].Bytes() != 0 {
+		t.Errorf("Bytes() after Free = %d, want 0", ps[1].Bytes())
+	}
+	runtime.GC()
+	runtime.GC()
 	x := randSlice(r, m*k)
-	want, tol := reference(x, w, nil, m, n, k)
 	out := make([]float32, m*n)
-	MatMul(out, x, m, p, nil)
-	for i := range out {
-		if d := math.Abs(float64(out[i]) - want[i]); d > tol[i] {
-			t.Fatalf("out[%d] = %g, want %g", i, out[i], want[i])
-		}
-	}
 	dst := make([]float32, k)
-	p.Row(n-1, dst)
-	for kk := range dst {
-		if dst[kk] != w[(n-1)*k+kk] {
-			t.Fatalf("Row(%d)[%d] = %g, want %g", n-1, kk, dst[kk], w[(n-1)*k+kk])
+	for i, p := range ps {
+		if i == 1 {
+			continue
 		}
+		want, tol := reference(x, ws[i], nil, m, n, k)
+		MatMul(out, x, m, p, nil)
+		for j := range out {
+			if d := math.Abs(float64(out[j]) - want[j]); d > tol[j] {
+				t.Fatalf("matrix %d: out[%d] = %g, want %g", i, j, out[j], want[j])
+			}
+		}
+		p.Row(n-1, dst)
+		for kk := range dst {
+			if dst[kk] != ws[i][(n-1)*k+kk] {
+				t.Fatalf("matrix %d: Row(%d)[%d] = %g, want %g", i, n-1, kk, dst[kk], ws[i][(n-1)*k+kk])
+			}
+		}
+		p.Free()
 	}
-	p.Free()
-	p.Free() // twice is harmless
-	if p.Bytes() != 0 {
-		t.Errorf("Bytes() after Free = %d, want 0", p.Bytes())
+}
+
+// TestMatMulConcurrent runs MatMuls from several goroutines at once through
+// the shared pool.
+func TestMatMulConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	const n, k = 333, 200
+	w := Pack(randSlice(r, n*k), n, k)
+	type call struct{ x, want []float32 }
+	calls := make([]call, 8)
+	for i := range calls {
+		m := 1 + i*5
+		x := randSlice(r, m*k)
+		want := make([]float32, m*n)
+		MatMul(want, x, m, w, nil)
+		calls[i] = call{x, want}
 	}
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() {
+			m := len(c.x) / k
+			got := make([]float32, m*n)
+			for range 20 {
+				MatMul(got, c.x, m, w, nil)
+				for j := range got {
+					if got[j] != c.want[j] {
+						t.Errorf("call %d: out[%d] = %g, want %g", i, j, got[j], c.want[j])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

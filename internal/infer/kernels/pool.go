@@ -6,26 +6,38 @@ import (
 	"sync/atomic"
 )
 
-// threads is the number of chunks a parallel loop is split into.
+// threads is the number of goroutines, the caller's included, a parallel
+// loop runs on.
 var threads atomic.Int32
 
-// pool hands chunks of parallel loops to long-lived worker goroutines,
-// shared by every caller in the process; concurrent callers queue for the
-// workers rather than oversubscribe the cores.
+// pool holds the long-lived worker goroutines that parallel loops share
+// with every caller in the process. A loop is cut into more chunks than
+// threads and every participant, the caller first, takes the next chunk
+// until none is left, so a worker that wakes late costs only the chunks it
+// did not take, and concurrent callers never oversubscribe the cores.
 var pool struct {
 	mu      sync.Mutex
 	started int
-	tasks   chan task
+	jobs    chan *job
 }
 
-type task struct {
-	fn     func(lo, hi int)
-	lo, hi int
-	wg     *sync.WaitGroup
+// spinPolls is how many times an idle worker polls for its next job before
+// it parks (some microseconds): a decode step runs a MatMul every few tens
+// of microseconds, and waking a parked thread, under virtualisation above
+// all, costs as much again.
+var spinPolls = 5000
+
+// job is one parallel loop: fn over [0, n) in chunks.
+type job struct {
+	fn            func(lo, hi int)
+	n, grain      int
+	chunks        int64
+	next, pending atomic.Int64
+	done          chan struct{}
 }
 
 func init() {
-	pool.tasks = make(chan task)
+	pool.jobs = make(chan *job, 256)
 	SetThreads(runtime.GOMAXPROCS(0))
 }
 
@@ -46,38 +58,33 @@ func SetThreads(n int) {
 // Threads reports the number of worker goroutines the kernels use.
 func Threads() int { return int(threads.Load()) }
 
-// spinPolls is how many times an idle worker polls for its next chunk
-// (about 20 µs) before it parks: a decode step runs a MatMul every few tens
-// of microseconds, and waking a parked thread costs as much again.
-var spinPolls = 2000
-
 func worker() {
 	for {
-		t, ok := nextTask()
-		if !ok {
+		for i := 0; i < spinPolls && len(pool.jobs) == 0; i++ {
+		}
+		(<-pool.jobs).run()
+	}
+}
+
+// run takes chunks of j until none is left.
+func (j *job) run() {
+	units := (j.n + j.grain - 1) / j.grain
+	for {
+		c := j.next.Add(1) - 1
+		if c >= j.chunks {
 			return
 		}
-		t.fn(t.lo, t.hi)
-		t.wg.Done()
-	}
-}
-
-// nextTask polls for a chunk for a while, then blocks until one comes.
-func nextTask() (task, bool) {
-	for range spinPolls {
-		select {
-		case t, ok := <-pool.tasks:
-			return t, ok
-		default:
-			runtime.Gosched()
+		lo := min(int(c)*units/int(j.chunks)*j.grain, j.n)
+		hi := min(int(c+1)*units/int(j.chunks)*j.grain, j.n)
+		j.fn(lo, hi)
+		if j.pending.Add(-1) == 0 {
+			close(j.done)
 		}
 	}
-	t, ok := <-pool.tasks
-	return t, ok
 }
 
-// parallelFor calls fn over [0, n) split into at most Threads() contiguous
-// chunks of whole multiples of grain, and returns when all are done.
+// parallelFor calls fn over [0, n) cut into chunks of whole multiples of
+// grain, on up to Threads() goroutines, and returns when all are done.
 func parallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -88,12 +95,22 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(t - 1)
-	for c := 1; c < t; c++ {
-		lo, hi := min(units*c/t*grain, n), min(units*(c+1)/t*grain, n)
-		pool.tasks <- task{fn, lo, hi, &wg}
+	chunks := min(units, 4*t)
+	j := &job{fn: fn, n: n, grain: grain, chunks: int64(chunks), done: make(chan struct{})}
+	j.pending.Store(int64(chunks))
+	for range t - 1 {
+		select {
+		case pool.jobs <- j:
+		default: // every worker is busy: the caller does more itself
+		}
 	}
-	fn(0, min(units/t*grain, n))
-	wg.Wait()
+	j.run()
+	// Wait for the workers' chunks spinning, then parked: a parked caller
+	// would be woken onto the P of the worker that finished last, where it
+	// waits behind that worker's own spin.
+	for i := 0; i < spinPolls && j.pending.Load() > 0; i++ {
+	}
+	if j.pending.Load() > 0 {
+		<-j.done
+	}
 }
