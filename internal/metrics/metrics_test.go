@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -98,7 +99,9 @@ func TestMeasureErrorKinds(t *testing.T) {
 		{&engine.StatusError{Code: 503}, "http_5xx"},
 		{&engine.StreamError{Message: "boom"}, "stream_error"},
 		{context.DeadlineExceeded, "timeout"},
-		{errors.New("read tcp: connection reset by peer"), "connection"},
+		{fmt.Errorf("%w after 3 chunks: read tcp: connection reset by peer", engine.ErrBroken), "connection"},
+		{fmt.Errorf("%w: unexpected end of JSON", engine.ErrMalformed), "malformed"},
+		{errors.New("something else"), "other"},
 	}
 	for _, tt := range tests {
 		r := Measure(time.Now(), &engine.Response{}, tt.err, nil)

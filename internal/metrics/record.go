@@ -130,15 +130,10 @@ func errorKind(err error) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "timeout"), strings.Contains(msg, "deadline"):
-		return "timeout"
-	case strings.Contains(msg, "connection"), strings.Contains(msg, "EOF"), strings.Contains(msg, "reset"):
-		return "connection"
-	case strings.Contains(msg, "malformed"), strings.Contains(msg, "invalid"), strings.Contains(msg, "json"):
+	case errors.Is(err, engine.ErrMalformed):
 		return "malformed"
+	case errors.Is(err, engine.ErrUnreachable), errors.Is(err, engine.ErrBroken):
+		return "connection"
 	}
 	return "other"
 }

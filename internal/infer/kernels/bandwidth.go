@@ -27,7 +27,7 @@ func ReadBandwidth(bytes int, dur time.Duration) float64 {
 			buf[i] = 1 // fault the pages in before timing
 		}
 	})
-	bw := readBandwidth(cur, buf, dur)
+	bw := readBandwidth(cur(), buf, dur)
 	runtime.KeepAlive(owner)
 	return bw
 }

@@ -1,6 +1,10 @@
 package kernels
 
-import "unsafe"
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+)
 
 // impl is one implementation of the inner kernels. Every kernel takes raw
 // pointers so that the assembly and the Go versions share one signature.
@@ -29,15 +33,39 @@ type impl struct {
 // always the generic one.
 var impls []*impl
 
-// cur is the implementation in use.
-var cur *impl
+// curImpl is the implementation in use.
+var curImpl atomic.Pointer[impl]
+
+func cur() *impl { return curImpl.Load() }
 
 // Impl says which path runs: "avx512", "avx2" or "generic".
-func Impl() string { return cur.name }
+func Impl() string { return cur().name }
+
+// Impls lists the paths this CPU can run, best first; "generic" is always
+// last.
+func Impls() []string {
+	names := make([]string, len(impls))
+	for i, im := range impls {
+		names[i] = im.name
+	}
+	return names
+}
+
+// SetImpl switches every kernel to the named path, one of Impls(), for
+// comparisons and tests; the best one runs by default.
+func SetImpl(name string) error {
+	for _, im := range impls {
+		if im.name == name {
+			curImpl.Store(im)
+			return nil
+		}
+	}
+	return fmt.Errorf("kernels: implementation %q not available on this CPU (have %v)", name, Impls())
+}
 
 func init() {
 	impls = append(simdImpls(), genericImpl)
-	cur = impls[0]
+	curImpl.Store(impls[0])
 }
 
 // ptr returns a pointer to s[i] without a bounds check; the callers have

@@ -45,7 +45,7 @@ func reference(x, w, bias []float32, m, n, k int) (want, tol []float64) {
 
 func TestMatMulMatchesReference(t *testing.T) {
 	shapes := []struct{ n, k int }{
-		{1, 1}, {16, 16}, {31, 7}, {32, 32}, {33, 65}, {64, 3}, {97, 130}, {200, 768}, {45, 1}, {40, 600},
+		{1, 1}, {16, 16}, {31, 7}, {32, 32}, {33, 65}, {64, 3}, {97, 130}, {200, 768}, {45, 1}, {40, 600}, {20, 4300},
 	}
 	ms := []int{1, 2, 3, 7, 12, 13, 128}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -195,7 +195,20 @@ func TestImpl(t *testing.T) {
 	if Impl() != impls[0].name {
 		t.Errorf("Impl() = %q, want %q", Impl(), impls[0].name)
 	}
-	t.Logf("impl %s, %d threads, available %d", Impl(), Threads(), len(impls))
+	names := Impls()
+	if names[len(names)-1] != "generic" {
+		t.Errorf("Impls() = %v, want generic last", names)
+	}
+	defer SetImpl(Impl())
+	for _, name := range names {
+		if err := SetImpl(name); err != nil || Impl() != name {
+			t.Errorf("SetImpl(%q) = %v, then Impl() = %q", name, err, Impl())
+		}
+	}
+	if err := SetImpl("neon"); err == nil {
+		t.Errorf("SetImpl(%q) = nil, want an error", "neon")
+	}
+	t.Logf("impls %v, %d threads", names, Threads())
 }
 
 // TestLargePacked covers weights big enough for the huge-page arena: several

@@ -6,8 +6,11 @@ import "runtime"
 const nr = 32
 
 // Packed is a weight matrix of a Linear layer y = x·Wᵀ + b with N output
-// features and K input features, laid out for the kernels.
+// features and K input features, laid out for the kernels. Large ones live
+// outside the Go heap until the *Packed is collected or freed, so a Packed
+// is used through its pointer and never copied.
 type Packed struct {
+	_    noCopy
 	N, K int
 	// data holds ceil(N/32) panels of K rows of 32 floats; the columns past
 	// N in the last panel are zero.
@@ -98,3 +101,9 @@ func (p *Packed) Free() {
 	}
 	p.data, p.N, p.K = nil, 0, 0
 }
+
+// noCopy makes go vet's copylocks check report copies of a Packed.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

@@ -22,10 +22,20 @@ var pool struct {
 }
 
 // spinPolls is how many times an idle worker polls for its next job before
-// it parks (some microseconds): a decode step runs a MatMul every few tens
-// of microseconds, and waking a parked thread, under virtualisation above
-// all, costs as much again.
-var spinPolls = 5000
+// it parks (about 4.5 ns a poll on Zen 4). Decode runs a MatMul every few
+// tens of microseconds and waking a parked thread can cost as much, but a
+// worker that spins takes the core from whatever shares the machine (the
+// load generator, when muaibench benchmarks its own engine), and spinning
+// longer showed no gain on either machine measured (BenchmarkDecodeStep).
+var spinPolls atomic.Int64
+
+func init() { spinPolls.Store(1000) }
+
+// waitPolls is how many times the caller of a parallel loop polls for the
+// workers' last chunks before it parks: a parked caller is woken onto the
+// P of the worker that finished last, where it may wait behind that
+// worker's own spin.
+const waitPolls = 5000
 
 // job is one parallel loop: fn over [0, n) in chunks.
 type job struct {
@@ -60,7 +70,7 @@ func Threads() int { return int(threads.Load()) }
 
 func worker() {
 	for {
-		for i := 0; i < spinPolls && len(pool.jobs) == 0; i++ {
+		for i := spinPolls.Load(); i > 0 && len(pool.jobs) == 0; i-- {
 		}
 		(<-pool.jobs).run()
 	}
@@ -95,22 +105,23 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	chunks := min(units, 4*t)
+	chunks := min(units, chunksPerThread*t)
 	j := &job{fn: fn, n: n, grain: grain, chunks: int64(chunks), done: make(chan struct{})}
 	j.pending.Store(int64(chunks))
 	for range t - 1 {
 		select {
 		case pool.jobs <- j:
-		default: // every worker is busy: the caller does more itself
+		default: // the queue is full: the caller does more itself
 		}
 	}
 	j.run()
-	// Wait for the workers' chunks spinning, then parked: a parked caller
-	// would be woken onto the P of the worker that finished last, where it
-	// waits behind that worker's own spin.
-	for i := 0; i < spinPolls && j.pending.Load() > 0; i++ {
+	for i := waitPolls; i > 0 && j.pending.Load() > 0; i-- {
 	}
 	if j.pending.Load() > 0 {
 		<-j.done
 	}
 }
+
+// chunksPerThread is how many chunks per thread a loop is cut into: enough
+// that a late or preempted worker holds up only a small share.
+const chunksPerThread = 4

@@ -8,7 +8,7 @@ func Dot(a, b []float32) float32 {
 	if len(a) == 0 {
 		return 0
 	}
-	return cur.dot(&a[0], &b[0], len(a))
+	return cur().dot(&a[0], &b[0], len(a))
 }
 
 // Axpy computes y[i] += a·x[i] over len(x) elements; y must be at least as
@@ -20,7 +20,7 @@ func Axpy(a float32, x, y []float32) {
 	if len(x) == 0 {
 		return
 	}
-	cur.axpy(a, &x[0], &y[0], len(x))
+	cur().axpy(a, &x[0], &y[0], len(x))
 }
 
 // Scale computes x[i] *= a.
