@@ -81,6 +81,11 @@ request's record in a JSONL file beside it.`,
 	})
 	root.AddCommand(
 		newLatencyCmd(),
+		newThroughputCmd(), newStressCmd(),
+		newMemoryCmd(),
+		newReportCmd(),
+		newCompareCmd(),
+		newRunCmd(),
 		newServeCmd(),
 		newEnvCmd(),
 		newVersionCmd(),

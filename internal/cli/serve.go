@@ -59,6 +59,7 @@ request's "model" field.`,
 	fs.BoolVar(&sf.sched.NoBatching, "no-batching", false, "one sequence at a time (switches continuous batching off)")
 	fs.IntVar(&sf.threads, "threads", 0, "compute threads (default: every core)")
 	fs.Uint64Var(&sf.seed, "seed", 1, "seed of the synthetic weights")
+	fs.Int64Var(&sf.sched.Seed, "sampling-seed", 0, "seed for sampling requests that bring no seed of their own")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -105,24 +104,14 @@ func openTarget(ctx context.Context, f *config.File, tf *targetFlags, stderr io.
 	}
 
 	t := &target{}
-	if entry.URL == "" { // the embedded engine
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, usageErr(fmt.Errorf("cannot find muaibench's own executable to launch the embedded engine: %w", err))
-		}
-		logPath := filepath.Join(cfg.Benchmark.Report.OutputDir, "embedded_engine_"+time.Now().Format("20060102_150405")+".log")
-		fmt.Fprintf(stderr, "launching the embedded engine (%s), log in %s\n", entry.Model, logPath)
-		proc, err := engine.Launch(ctx, engine.LaunchOptions{
-			Argv:    []string{exe, "serve", "--addr", "{host}:{port}", "--model", entry.Model},
-			Env:     childEnv,
-			LogPath: logPath,
-		})
+	if entry.URL == "" { // the embedded engine, or one with a launch command (launch.go)
+		proc, err := launchEntry(ctx, cfg, name, &entry, "", stderr)
 		if err != nil {
 			return nil, usageErr(err)
 		}
 		t.proc = proc
 		entry.URL = proc.URL
-		if entry.Dialect == "" {
+		if entry.Dialect == "" && len(entry.Launch) == 0 {
 			entry.Dialect = "vllm"
 		}
 	}

@@ -94,6 +94,23 @@ type Memory struct {
 	LoadIterations int           `yaml:"load_iterations" json:"load_iterations"`
 	LeakIterations int           `yaml:"leak_iterations" json:"leak_iterations"`
 	SampleInterval time.Duration `yaml:"sample_interval" json:"sample_interval"`
+	// InferenceRequests is the number of requests M4 sends.
+	InferenceRequests int `yaml:"inference_requests" json:"inference_requests"`
+	// InputLength and OutputLength shape the requests of M4 and M6.
+	InputLength  int `yaml:"input_length" json:"input_length"`
+	OutputLength int `yaml:"output_length" json:"output_length"`
+	// LeakWarmup is the number of M6 iterations run before the slope's
+	// samples start (caches, pools and the heap settle first).
+	LeakWarmup int `yaml:"leak_warmup" json:"leak_warmup"`
+	// LeakWarmupMax lets the warm-up go on past LeakWarmup, up to this
+	// many iterations, until memory is steady (a garbage-collected
+	// engine's heap grows to its collector's target first); 0 keeps the
+	// warm-up at LeakWarmup.
+	LeakWarmupMax int `yaml:"leak_warmup_max" json:"leak_warmup_max"`
+	// LeakDuration, when set, runs M6 for this long instead of
+	// LeakIterations iterations.
+	// The verdict's thresholds are success_criteria.memory_leak_mb_per_hour.
+	LeakDuration time.Duration `yaml:"leak_duration" json:"leak_duration,omitempty"`
 }
 
 // Throughput is the throughput suite (T1–T7).
@@ -103,6 +120,10 @@ type Throughput struct {
 	Duration           time.Duration `yaml:"duration" json:"duration"`
 	InputLength        int           `yaml:"input_length" json:"input_length"`
 	OutputLength       int           `yaml:"output_length" json:"output_length"`
+	// Warmup is sent before each scenario and left out of its figures.
+	Warmup time.Duration `yaml:"warmup" json:"warmup"`
+	// SweepProbes bounds the rate sweep's search (--rate-sweep).
+	SweepProbes int `yaml:"sweep_probes" json:"sweep_probes"`
 }
 
 // Stress is the stress suite (S1–S5).
@@ -111,6 +132,13 @@ type Stress struct {
 	// Load is the sustained load in percent of measured capacity.
 	Load   int           `yaml:"load" json:"load"`
 	Window time.Duration `yaml:"window" json:"window"`
+	// Capacity is the engine's capacity in requests/s that loads are
+	// fractions of; 0 measures it first (closed loop at the largest
+	// throughput concurrency).
+	Capacity float64 `yaml:"capacity" json:"capacity"`
+	// StallTimeout is the watchdog: no request completing for this long
+	// while some are in flight is a hang.
+	StallTimeout time.Duration `yaml:"stall_timeout" json:"stall_timeout"`
 }
 
 // Report says where results go and in which format.
@@ -146,6 +174,38 @@ type Engine struct {
 	// Dialect is the engine's flavour of the OpenAI API: openai, vllm,
 	// sglang, llamacpp, ollama, tgi, mii or trtllm.
 	Dialect string `yaml:"dialect" json:"dialect"`
+	// Launch is the command that starts the engine, run without a shell,
+	// with the placeholders {port}, {host}, {model} and {quantization};
+	// an engine with a launch command has no url (it gets a free port).
+	Launch []string `yaml:"launch" json:"launch,omitempty"`
+	// ReadyPath is polled until the launched engine answers 200 (default
+	// /health; /v1/models for engines without one).
+	ReadyPath string `yaml:"ready_path" json:"ready_path,omitempty"`
+	// ReadyTimeout bounds the wait for a launched engine (default 10m).
+	ReadyTimeout time.Duration `yaml:"ready_timeout" json:"ready_timeout,omitempty"`
+	// Quantizations maps the plan's quantization names (fp32, int8, int4)
+	// to the value the launch command takes for {quantization}; "" leaves
+	// the argument out. Without it the plan's name is passed as it is;
+	// with it, a quantization it does not list is not available.
+	Quantizations map[string]string `yaml:"quantizations" json:"quantizations,omitempty"`
+	// KVLayout is the model's KV cache geometry, for estimating KV memory
+	// when the engine does not report it; the embedded engine's comes from
+	// its model card.
+	KVLayout *KVLayout `yaml:"kv_layout" json:"kv_layout,omitempty"`
+}
+
+// KVLayout is what a model's KV cache holds per token:
+// 2 (keys and values) × Layers × KVHeads × HeadDim × BytesPerValue.
+type KVLayout struct {
+	Layers        int `yaml:"layers" json:"layers"`
+	KVHeads       int `yaml:"kv_heads" json:"kv_heads"`
+	HeadDim       int `yaml:"head_dim" json:"head_dim"`
+	BytesPerValue int `yaml:"bytes_per_value" json:"bytes_per_value"`
+}
+
+// BytesPerToken is the KV cache bytes one token takes.
+func (k KVLayout) BytesPerToken() int64 {
+	return 2 * int64(k.Layers) * int64(k.KVHeads) * int64(k.HeadDim) * int64(k.BytesPerValue)
 }
 
 // Default returns the plan's defaults.
@@ -171,6 +231,12 @@ func Default() *Config {
 				LoadIterations: 5,
 				LeakIterations: 100,
 				SampleInterval: time.Second,
+
+				InferenceRequests: 10,
+				InputLength:       128,
+				OutputLength:      64,
+				LeakWarmup:        10,
+				LeakWarmupMax:     300,
 			},
 			Throughput: Throughput{
 				ConcurrentRequests: []int{1, 2, 4, 8, 16},
@@ -178,8 +244,10 @@ func Default() *Config {
 				Duration:           60 * time.Second,
 				InputLength:        128,
 				OutputLength:       128,
+				Warmup:             5 * time.Second,
+				SweepProbes:        6,
 			},
-			Stress: Stress{Duration: time.Hour, Load: 50, Window: 10 * time.Second},
+			Stress: Stress{Duration: time.Hour, Load: 50, Window: 10 * time.Second, StallTimeout: time.Minute},
 			Report: Report{OutputDir: "data/benchmarks", ReportDir: "reports", Format: "json"},
 			SLO:    SLO{TTFT: 300 * time.Millisecond},
 			SuccessCriteria: SuccessCriteria{

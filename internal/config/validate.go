@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -91,6 +92,16 @@ func (f *File) Validate() error {
 	positive("benchmark.memory.load_iterations", m.LoadIterations)
 	positive("benchmark.memory.leak_iterations", m.LeakIterations)
 	posDur("benchmark.memory.sample_interval", m.SampleInterval)
+	positive("benchmark.memory.inference_requests", m.InferenceRequests)
+	positive("benchmark.memory.input_length", m.InputLength)
+	positive("benchmark.memory.output_length", m.OutputLength)
+	nonNeg("benchmark.memory.leak_warmup", m.LeakWarmup)
+	if m.LeakWarmupMax != 0 && m.LeakWarmupMax < m.LeakWarmup {
+		add("benchmark.memory.leak_warmup_max", "must be 0 or >= leak_warmup (%d), got %d", m.LeakWarmup, m.LeakWarmupMax)
+	}
+	if m.LeakDuration < 0 {
+		add("benchmark.memory.leak_duration", "must be >= 0, got %s", m.LeakDuration)
+	}
 
 	t := &b.Throughput
 	lengths("benchmark.throughput.concurrent_requests", t.ConcurrentRequests)
@@ -98,6 +109,10 @@ func (f *File) Validate() error {
 	posDur("benchmark.throughput.duration", t.Duration)
 	positive("benchmark.throughput.input_length", t.InputLength)
 	positive("benchmark.throughput.output_length", t.OutputLength)
+	if t.Warmup < 0 {
+		add("benchmark.throughput.warmup", "must be >= 0, got %s", t.Warmup)
+	}
+	positive("benchmark.throughput.sweep_probes", t.SweepProbes)
 
 	s := &b.Stress
 	posDur("benchmark.stress.duration", s.Duration)
@@ -105,6 +120,10 @@ func (f *File) Validate() error {
 		add("benchmark.stress.load", "must be a percentage of capacity between 1 and 1000, got %d", s.Load)
 	}
 	posDur("benchmark.stress.window", s.Window)
+	if s.Capacity < 0 {
+		add("benchmark.stress.capacity", "must be >= 0 requests/s (0 measures it), got %g", s.Capacity)
+	}
+	posDur("benchmark.stress.stall_timeout", s.StallTimeout)
 
 	if b.Report.OutputDir == "" {
 		add("benchmark.report.output_dir", "must not be empty")
@@ -158,8 +177,11 @@ func (f *File) Validate() error {
 			continue
 		}
 		oneOf(key+".api", e.API, []string{"openai"})
-		if e.URL == "" && name != "embedded" {
-			add(key+".url", "must be set (only the embedded engine is launched by muaibench)")
+		if e.URL == "" && name != "embedded" && len(e.Launch) == 0 {
+			add(key+".url", "must be set, or a launch command given (only the embedded engine is launched without one)")
+		}
+		if len(e.Launch) > 0 {
+			validateLaunch(key, e, add)
 		}
 		if e.URL != "" {
 			if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -187,6 +209,39 @@ func (f *File) Validate() error {
 		return li < lj
 	})
 	return errs[0]
+}
+
+// validateLaunch checks an engine's launch template: a command, a {port}
+// to put the free port in, and no url beside it.
+func validateLaunch(key string, e *Engine, add func(key, format string, args ...any)) {
+	if e.URL != "" {
+		add(key+".url", "must be empty when launch is given: a launched engine gets a free port")
+	}
+	if strings.TrimSpace(e.Launch[0]) == "" {
+		add(key+".launch[0]", "must name the command")
+	}
+	hasPort := false
+	for _, a := range e.Launch {
+		hasPort = hasPort || strings.Contains(a, "{port}")
+	}
+	if !hasPort {
+		add(key+".launch", "must pass {port} to the engine (muaibench picks a free port)")
+	}
+	if e.ReadyPath != "" && !strings.HasPrefix(e.ReadyPath, "/") {
+		add(key+".ready_path", "must be a path starting with /, got %q", e.ReadyPath)
+	}
+	if e.ReadyTimeout < 0 {
+		add(key+".ready_timeout", "must be >= 0, got %s", e.ReadyTimeout)
+	}
+	for q := range e.Quantizations {
+		found := false
+		for _, k := range Quantizations {
+			found = found || q == k
+		}
+		if !found {
+			add(key+".quantizations."+q, "must be one of %v", Quantizations)
+		}
+	}
 }
 
 // KeyError wraps err as a problem with key, with the key's line when the

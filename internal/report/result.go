@@ -13,6 +13,7 @@ import (
 
 	"github.com/muaibench/muaibench/internal/config"
 	"github.com/muaibench/muaibench/internal/metrics"
+	"github.com/muaibench/muaibench/internal/monitor"
 	"github.com/muaibench/muaibench/internal/sysinfo"
 )
 
@@ -40,6 +41,14 @@ type Result struct {
 	RecordsFile string `json:"records_file,omitempty"`
 	// Definitions says how each metric was computed.
 	Definitions map[string]string `json:"definitions"`
+	// Run ties together the results of one `muaibench run`.
+	Run *RunInfo `json:"run,omitempty"`
+	// Throughput and Stress are the suites' conclusions (load_types.go).
+	Throughput *ThroughputAnalysis `json:"throughput,omitempty"`
+	Stress     *StressInfo         `json:"stress,omitempty"`
+	// Series are the monitors' time series (memory_types.go): t is seconds
+	// since Started, so they line up with the records.
+	Series []monitor.Series `json:"series,omitempty"`
 }
 
 // EngineInfo is the engine that was measured. It never holds an API key.
@@ -73,6 +82,15 @@ type Scenario struct {
 	// Skipped says why the scenario was not run; empty when it ran.
 	Skipped string          `json:"skipped,omitempty"`
 	Summary metrics.Summary `json:"summary"`
+	// Load, Generator and Figures are set by the throughput and stress
+	// suites (load_types.go); Windows and Health by stress.
+	Load      *LoadSpec     `json:"load,omitempty"`
+	Generator *LoadClient   `json:"generator,omitempty"`
+	Figures   *LoadFigures  `json:"figures,omitempty"`
+	Windows   []Window      `json:"windows,omitempty"`
+	Health    []HealthCheck `json:"health,omitempty"`
+	// Memory is set by the memory suite (memory_types.go).
+	Memory *MemoryFigures `json:"memory,omitempty"`
 }
 
 // Definitions are the metric definitions written into every result and

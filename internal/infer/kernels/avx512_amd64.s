@@ -183,72 +183,109 @@ store:
 
 // func gemv32AVX512(out, w, x, bias *float32, k, np int)
 //
-// For each of np panels, Z0..Z7 accumulate four k-steps of 32 columns;
-// the panel is read once, linearly.
+// Each output lane is one chain of FMAs in k order starting from its bias,
+// exactly as the gemm tile sums a row, so a row of MatMul is bitwise the
+// same whatever m is. The FMA latency is hidden by running four panels at
+// once (eight independent chains, four read streams); the np%4 panels left
+// run one at a time.
 TEXT ·gemv32AVX512(SB), NOSPLIT, $0-48
 	MOVQ out+0(FP), DI
 	MOVQ w+8(FP), DX
 	MOVQ bias+24(FP), BX
+	MOVQ k+32(FP), R13
 	MOVQ np+40(FP), R9
-	TESTQ R9, R9
-	JZ   done
-panel:
+	MOVQ R13, R8
+	SHLQ $7, R8 // bytes per panel
+	CMPQ R9, $4
+	JLT  one
+four:
 	MOVQ x+16(FP), SI
-	MOVQ k+32(FP), CX
+	MOVQ R13, CX
+	LEAQ (DX)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
 	TESTQ BX, BX
-	JZ   nobias
-	VMOVUPS (BX), Z0
+	JZ   nobias4
+	VMOVUPS 0(BX), Z0
 	VMOVUPS 64(BX), Z1
-	ADDQ $128, BX
-	JMP  init
-nobias:
+	VMOVUPS 128(BX), Z2
+	VMOVUPS 192(BX), Z3
+	VMOVUPS 256(BX), Z4
+	VMOVUPS 320(BX), Z5
+	VMOVUPS 384(BX), Z6
+	VMOVUPS 448(BX), Z7
+	ADDQ $512, BX
+	JMP  check4
+nobias4:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
-init:
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
-	CMPQ CX, $4
-	JLT  tail
+check4:
+	TESTQ CX, CX
+	JZ   store4
 loop4:
-	VBROADCASTSS 0(SI), Z8
-	VBROADCASTSS 4(SI), Z9
-	VBROADCASTSS 8(SI), Z10
-	VBROADCASTSS 12(SI), Z11
+	VBROADCASTSS (SI), Z8
 	VFMADD231PS 0(DX), Z8, Z0
 	VFMADD231PS 64(DX), Z8, Z1
-	VFMADD231PS 128(DX), Z9, Z2
-	VFMADD231PS 192(DX), Z9, Z3
-	VFMADD231PS 256(DX), Z10, Z4
-	VFMADD231PS 320(DX), Z10, Z5
-	VFMADD231PS 384(DX), Z11, Z6
-	VFMADD231PS 448(DX), Z11, Z7
-	ADDQ $512, DX
-	ADDQ $16, SI
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loop4
-tail:
+	VFMADD231PS 0(R10), Z8, Z2
+	VFMADD231PS 64(R10), Z8, Z3
+	VFMADD231PS 0(R11), Z8, Z4
+	VFMADD231PS 64(R11), Z8, Z5
+	VFMADD231PS 0(R12), Z8, Z6
+	VFMADD231PS 64(R12), Z8, Z7
+	ADDQ $128, DX
+	ADDQ $128, R10
+	ADDQ $128, R11
+	ADDQ $128, R12
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  loop4
+store4:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	MOVQ R12, DX // DX had walked panel 0; R12 ends where panel 4 starts
+	SUBQ $4, R9
+	CMPQ R9, $4
+	JGE  four
+one:
+	TESTQ R9, R9
+	JZ   done
+panel:
+	MOVQ x+16(FP), SI
+	MOVQ R13, CX
+	TESTQ BX, BX
+	JZ   nobias1
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	ADDQ $128, BX
+	JMP  check1
+nobias1:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+check1:
 	TESTQ CX, CX
-	JZ   reduce
+	JZ   store1
 loop1:
 	VBROADCASTSS (SI), Z8
-	VFMADD231PS (DX), Z8, Z0
+	VFMADD231PS 0(DX), Z8, Z0
 	VFMADD231PS 64(DX), Z8, Z1
 	ADDQ $128, DX
 	ADDQ $4, SI
 	DECQ CX
 	JNZ  loop1
-reduce:
-	VADDPS Z2, Z0, Z0
-	VADDPS Z3, Z1, Z1
-	VADDPS Z6, Z4, Z4
-	VADDPS Z7, Z5, Z5
-	VADDPS Z4, Z0, Z0
-	VADDPS Z5, Z1, Z1
+store1:
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)
 	ADDQ $128, DI

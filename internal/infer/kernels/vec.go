@@ -38,3 +38,43 @@ func Add(dst, x []float32) {
 		dst[i] += v
 	}
 }
+
+// DotRows computes out[t] = Dot(q, k[t·stride : t·stride+len(q)]) for
+// every t < len(out): the scores of one query against a run of keys laid
+// out stride floats apart. Each out[t] is bitwise what Dot returns for
+// that row, so attention that scores keys one at a time and attention that
+// scores them in runs agree exactly.
+func DotRows(out, q, k []float32, stride int) {
+	n, d := len(out), len(q)
+	if n == 0 {
+		return
+	}
+	if d == 0 {
+		clear(out)
+		return
+	}
+	if len(k) < (n-1)*stride+d {
+		panic("kernels: DotRows: k is too short")
+	}
+	im := cur()
+	for t := range out {
+		out[t] = im.dot(&q[0], ptr(k, t*stride), d)
+	}
+}
+
+// AxpyRows computes y[i] += Σ_t p[t]·v[t·stride+i] for i < len(y), adding
+// the rows in t order one Axpy at a time: the weighted sum of a run of
+// values in attention, bitwise the same as the Axpy calls it replaces.
+func AxpyRows(p, v []float32, stride int, y []float32) {
+	n, d := len(p), len(y)
+	if n == 0 || d == 0 {
+		return
+	}
+	if len(v) < (n-1)*stride+d {
+		panic("kernels: AxpyRows: v is too short")
+	}
+	im := cur()
+	for t, a := range p {
+		im.axpy(a, ptr(v, t*stride), &y[0], d)
+	}
+}

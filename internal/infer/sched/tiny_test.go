@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -9,14 +10,21 @@ import (
 )
 
 // TestTinyBatchedEqualsUnbatched runs the real GPT-2 code ("tiny" shape,
-// synthetic weights) greedily, batched and not. Greedy only: the model's
-// logits move with the batch's composition (measured: 2.4e-7 at most
-// between a sequence alone and beside another), so a seeded draw that
-// lands within that distance of a boundary can flip. The scheduler itself
-// is batch-invariant: TestBatchedEqualsUnbatched checks seeded sampling on
-// a model whose logits do not depend on the batch.
+// synthetic weights) batched and not, greedily and with seeded sampling at
+// temperature 0.8. The model's logits are bitwise independent of the
+// batch's composition and of how a prompt is chunked, so every seeded draw
+// must agree too.
 func TestTinyBatchedEqualsUnbatched(t *testing.T) {
 	t.Parallel()
+	for _, temp := range []float64{0, 0.8} {
+		t.Run(fmt.Sprintf("temperature=%g", temp), func(t *testing.T) {
+			t.Parallel()
+			tinyBatchedEqualsUnbatched(t, temp)
+		})
+	}
+}
+
+func tinyBatchedEqualsUnbatched(t *testing.T, temp float64) {
 	shape, err := infer.ShapeByName("tiny")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +40,10 @@ func TestTinyBatchedEqualsUnbatched(t *testing.T) {
 		var chans []<-chan Event
 		for i := range 6 {
 			prompt := []int{464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13}[:1+i*2%10]
-			ch, err := s.Submit(t.Context(), Request{Prompt: prompt, MaxTokens: 4 + 3*i, IgnoreEOS: true})
+			seed := int64(1000 + i)
+			req := Request{Prompt: prompt, MaxTokens: 4 + 3*i, IgnoreEOS: true,
+				Sampling: Sampling{Temperature: temp, Seed: &seed}}
+			ch, err := s.Submit(t.Context(), req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,80 @@
+package infer
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
+
+// TestForwardBitwiseInvariant checks that a sequence's logits are bitwise
+// the same (==, not within a tolerance) however it is fed: prefilled whole
+// or in chunks of any size, decoded token by token, alone or in a batch
+// beside decodes and prefills of other sequences, on one goroutine or
+// several, on every kernel path. Seeded sampling then draws the same
+// tokens batched and unbatched.
+func TestForwardBitwiseInvariant(t *testing.T) {
+	g := testModel(t, 5)
+	tokens := testTokens(23, 9)
+	defer func(w int) { attnParallelWork = w }(attnParallelWork)
+	defer kernels.SetImpl(kernels.Impl())
+	for _, impl := range kernels.Impls() {
+		t.Run(impl, func(t *testing.T) {
+			if err := kernels.SetImpl(impl); err != nil {
+				t.Fatal(err)
+			}
+			attnParallelWork = 1 << 30
+			pool := g.NewKVPool(1<<22, 4)
+			// want[p] is the logits after tokens[:p+1], decoded one by one.
+			want := run(t, g, pool, tokens, []int{1})
+			chunkings := [][]int{{23}, {5}, {7, 1}, {2, 9, 1, 11}, {16, 3}}
+			for _, chunks := range chunkings {
+				got := run(t, g, pool, tokens, chunks)
+				pos := 0
+				for k, logits := range got {
+					pos += min(chunks[min(k, len(chunks)-1)], len(tokens)-pos)
+					requireEqual(t, fmt.Sprintf("chunks %v, after %d tokens", chunks, pos), logits, want[pos-1])
+				}
+			}
+			// The same steps in a batch, beside a decode and a prefill of
+			// other sequences, attention spread over every core.
+			attnParallelWork = 0
+			for _, split := range []int{1, 6, 22} {
+				c := pool.NewSeq()
+				other1, other2 := pool.NewSeq(), pool.NewSeq()
+				c.Reserve(len(tokens))
+				other1.Reserve(40)
+				other2.Reserve(40)
+				prefill := func(s *SeqCache, toks []int) {
+					if err := g.Forward([]Seq{{Cache: s, Tokens: toks}}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				prefill(other1, testTokens(11, 4))
+				prefill(c, tokens[:split])
+				logits := make([]float32, g.shape.Vocab)
+				batch := []Seq{
+					{Cache: other1, Tokens: testTokens(1, 6), Logits: make([]float32, g.shape.Vocab)},
+					{Cache: c, Tokens: tokens[split:], Logits: logits},
+					{Cache: other2, Tokens: testTokens(17, 7), Logits: make([]float32, g.shape.Vocab)},
+				}
+				if err := g.Forward(batch); err != nil {
+					t.Fatal(err)
+				}
+				requireEqual(t, fmt.Sprintf("batched after a prefill of %d", split), logits, want[len(tokens)-1])
+				c.Release()
+				other1.Release()
+				other2.Release()
+			}
+		})
+	}
+}
+
+func requireEqual(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: logit %d = %.9g, want %.9g bitwise", what, i, got[i], want[i])
+		}
+	}
+}

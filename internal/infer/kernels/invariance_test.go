@@ -1,0 +1,80 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMatMulRowInvariant checks that a row of MatMul is bitwise the same
+// whatever m is and whatever rows surround it, on every path: decode
+// (m = 1), every tile position, edge tiles and partial panels, with and
+// without bias. Batch invariance of the whole model rests on it.
+func TestMatMulRowInvariant(t *testing.T) {
+	shapes := []struct{ n, k int }{{1, 1}, {31, 7}, {64, 64}, {97, 130}, {130, 768}, {40, 4300}}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, im := range impls {
+		for _, sh := range shapes {
+			for _, withBias := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/n=%d/k=%d/bias=%v", im.name, sh.n, sh.k, withBias), func(t *testing.T) {
+					t.Parallel()
+					w := Pack(randSlice(r, sh.n*sh.k), sh.n, sh.k)
+					var bias []float32
+					if withBias {
+						bias = randSlice(r, sh.n)
+					}
+					const rows = 29 // past two AVX-512 row blocks, with an edge tile
+					x := randSlice(r, rows*sh.k)
+					alone := make([]float32, rows*sh.n)
+					for i := range rows {
+						matMul(im, alone[i*sh.n:(i+1)*sh.n], x[i*sh.k:(i+1)*sh.k], 1, w, bias)
+					}
+					for _, m := range []int{2, 5, 12, 13, 29} {
+						for i0 := 0; i0+m <= rows; i0 += m {
+							got := make([]float32, m*sh.n)
+							matMul(im, got, x[i0*sh.k:(i0+m)*sh.k], m, w, bias)
+							for i := range got {
+								if want := alone[i0*sh.n+i]; got[i] != want {
+									t.Fatalf("m=%d: row %d col %d = %g, want %g bitwise (m=1)", m, i0+i/sh.n, i%sh.n, got[i], want)
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestRowsMatchOneAtATime checks that DotRows and AxpyRows give bitwise
+// what Dot and Axpy give one row at a time.
+func TestRowsMatchOneAtATime(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, im := range impls {
+		for _, d := range []int{1, 15, 64, 80} {
+			t.Run(fmt.Sprintf("%s/d=%d", im.name, d), func(t *testing.T) {
+				defer func(old *impl) { curImpl.Store(old) }(cur())
+				curImpl.Store(im)
+				const n, stride = 19, 100
+				q, kv := randSlice(r, d), randSlice(r, n*stride)
+				scores := make([]float32, n)
+				DotRows(scores, q, kv, stride)
+				y, want := randSlice(r, d), make([]float32, d)
+				copy(want, y)
+				AxpyRows(scores, kv, stride, y)
+				for i := range n {
+					row := kv[i*stride : i*stride+d]
+					if s := Dot(q, row); scores[i] != s {
+						t.Fatalf("DotRows[%d] = %g, want %g bitwise", i, scores[i], s)
+					}
+					Axpy(scores[i], row, want)
+				}
+				for i := range y {
+					if y[i] != want[i] {
+						t.Fatalf("AxpyRows[%d] = %g, want %g bitwise", i, y[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
