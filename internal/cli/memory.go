@@ -75,7 +75,7 @@ The result goes to data/benchmarks/memory_results_<engine>_<timestamp>.json.`,
 	fs.IntVar(&mf.iterations, "iterations", 0, "M6 iterations (overrides memory.leak_iterations)")
 	fs.DurationVar(&mf.leakDuration, "leak-duration", 0, "run M6 this long instead of a number of iterations, e.g. 1h")
 	fs.IntVar(&mf.requests, "requests", 0, "M4 requests (overrides memory.inference_requests)")
-	fs.BoolVar(&mf.quick, "quick", false, "one launch per quantization, 3 M4 requests, 30 M6 iterations of short requests")
+	fs.BoolVar(&mf.quick, "quick", false, "a smoke test: one launch per quantization, 3 M4 requests, 30 M6 iterations of short requests after 3 warm-up (too short for a leak verdict)")
 	fs.StringVar(&mf.outputDir, "output-dir", "", "where results go (overrides report.output_dir)")
 	return cmd
 }
@@ -90,7 +90,7 @@ func runMemory(cmd *cobra.Command, mf *memoryFlags) error {
 	b := &f.Config.Benchmark
 	m := &b.Memory
 	if mf.quick {
-		m.LoadIterations, m.InferenceRequests, m.LeakIterations, m.LeakWarmup = 1, 3, 30, 3
+		m.LoadIterations, m.InferenceRequests, m.LeakIterations, m.LeakWarmup, m.LeakWarmupMax = 1, 3, 30, 3, 0
 		m.OutputLength = min(m.OutputLength, 16)
 	}
 	if mf.quantizations != "" {

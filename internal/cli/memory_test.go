@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muaibench/muaibench/internal/config"
 	"github.com/muaibench/muaibench/internal/engine/enginetest"
 	"github.com/muaibench/muaibench/internal/report"
 )
@@ -159,5 +160,39 @@ func TestMemoryOfAnEngineItDidNotLaunch(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "not available") {
 		t.Errorf("stdout lacks not available:\n%s", stdout)
+	}
+}
+
+func TestQuantizationValue(t *testing.T) {
+	withQ := []string{"vllm", "serve", "--port", "{port}", "--quantization", "{quantization}"}
+	noQ := []string{"srv", "{port}"}
+	type qcase struct {
+		name          string
+		e             config.Engine
+		q             string
+		value, reason string
+	}
+	tests := []qcase{
+		{"template passes the name", config.Engine{Launch: withQ}, "int8", "int8", ""},
+		{"map", config.Engine{Launch: withQ, Quantizations: map[string]string{"fp32": "", "int8": "bitsandbytes"}}, "int8", "bitsandbytes", ""},
+		{"map leaves the flag out", config.Engine{Launch: withQ, Quantizations: map[string]string{"fp32": ""}}, "fp32", "", ""},
+		{"map lacks it", config.Engine{Launch: withQ, Quantizations: map[string]string{"fp32": ""}}, "int4", "", "engines.e.quantizations does not list int4"},
+		{"no placeholder, fp32", config.Engine{Launch: noQ}, "fp32", "", ""},
+		{"no placeholder, int8", config.Engine{Launch: noQ}, "int8", "", "engines.e.launch has no {quantization} placeholder"},
+	}
+	if serveHasQuantization() {
+		tests = append(tests, qcase{"embedded int8", config.Engine{}, "int8", "int8", ""})
+	} else {
+		tests = append(tests,
+			qcase{"embedded fp32", config.Engine{}, "fp32", "", ""},
+			qcase{"embedded int8", config.Engine{}, "int8", "", "the embedded engine has no --quantization yet (issue 4)"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, why := quantizationValue("e", &tt.e, tt.q)
+			if v != tt.value || why != tt.reason {
+				t.Errorf("got %q %q, want %q %q", v, why, tt.value, tt.reason)
+			}
+		})
 	}
 }

@@ -66,7 +66,8 @@ network.
 Every command reads config/benchmark.yaml (or --config FILE); flags
 override the file. Results go to data/benchmarks/ as JSON, with every
 request's record in a JSONL file beside it.`,
-		Example: `  muaibench latency --quick
+		Example: `  muaibench run --quick
+  muaibench latency --quick
   muaibench latency --engine http://127.0.0.1:8000 --model meta-llama/Llama-3.1-8B --all-lengths
   muaibench serve --model gpt2 --addr 127.0.0.1:8000
   muaibench env`,

@@ -1,22 +1,16 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/muaibench/muaibench/internal/config"
 	"github.com/muaibench/muaibench/internal/infer/kernels"
 	"github.com/muaibench/muaibench/internal/report"
-	"github.com/muaibench/muaibench/internal/suite"
 	"github.com/muaibench/muaibench/internal/sysinfo"
-	"github.com/muaibench/muaibench/internal/workload"
 	"github.com/spf13/cobra"
 )
 
@@ -213,4 +207,3 @@ func runRun(cmd *cobra.Command, rf *runFlags) error {
 	}
 	return failOn(rf.failOn, doc.Criteria)
 }
-

@@ -33,6 +33,24 @@ func benchModel(b *testing.B) *GPT2 {
 // benchBandwidth is the machine's read bandwidth, measured once.
 var benchBandwidth = sync.OnceValue(func() float64 { return kernels.ReadBandwidth(1<<30, time.Second) })
 
+// probe is the buffer cpuBandwidth reads: 512 MiB, far past any cache,
+// on the pages the weights use.
+var probe = sync.OnceValue(func() *kernels.BandwidthProbe { return kernels.NewBandwidthProbe(512 << 20) })
+
+// cpuBandwidth is the read bandwidth per CPU-second: three passes of the
+// kernels' probe over every thread, divided by the process CPU time they
+// took. A thread waiting for a core on a loaded machine does not count, so
+// decode's bytes per CPU-second over this is a fraction of the ceiling
+// that load moves much less than wall time does.
+func cpuBandwidth() float64 {
+	p := probe()
+	c0 := processCPU()
+	for range 3 {
+		p.Pass()
+	}
+	return 3 * float64(p.Bytes()) / (processCPU() - c0).Seconds()
+}
+
 // BenchmarkDecode measures whole-model decode steps of gpt2 as llama-bench's
 // tg128 does: batch sequences, each generating tokens 0 to 127 of its
 // context over and over, one token per sequence per step, logits for each.
@@ -51,6 +69,11 @@ func BenchmarkDecode(b *testing.B) {
 				}
 				seqs[i] = Seq{Cache: c, Tokens: []int{i + 1}, Logits: make([]float32, g.shape.Vocab)}
 			}
+			var cbw float64
+			if batch == 1 {
+				cbw = cpuBandwidth()
+			}
+			cpu0 := processCPU()
 			for b.Loop() {
 				for i := range seqs {
 					if seqs[i].Cache.Len == tg {
@@ -63,10 +86,19 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			tps := float64(batch*b.N) / b.Elapsed().Seconds()
 			b.ReportMetric(tps, "tokens/s")
+			cpu := (processCPU() - cpu0).Seconds()
+			reportCPU(b, cpu0, batch)
 			if batch == 1 {
 				ceiling := benchBandwidth() / float64(decodeBytes(g.Info()))
 				b.ReportMetric(ceiling, "ceiling-tokens/s")
 				b.ReportMetric(100*tps/ceiling, "%ceiling")
+				// The same fraction per CPU-second, probe taken before and
+				// after, the higher kept. Meaningful one thread against one
+				// (GOMAXPROCS=1): with more, the probe's threads share the
+				// bandwidth all the time and decode's do not.
+				cpuTPS := float64(b.N) / cpu
+				cpuCeiling := max(cbw, cpuBandwidth()) / float64(decodeBytes(g.Info()))
+				b.ReportMetric(100*cpuTPS/cpuCeiling, "cpu-%ceiling")
 			}
 		})
 	}
@@ -80,6 +112,7 @@ func BenchmarkPrefill(b *testing.B) {
 	pool := g.NewKVPool(int64(n+16)*int64(g.shape.Layers*2*g.shape.Embd*4), 16)
 	tokens := testTokens(n, 1)
 	logits := make([]float32, g.shape.Vocab)
+	cpu0 := processCPU()
 	for b.Loop() {
 		c := pool.NewSeq()
 		if !c.Reserve(n) {
@@ -91,6 +124,20 @@ func BenchmarkPrefill(b *testing.B) {
 		c.Release()
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
+	reportCPU(b, cpu0, n)
+}
+
+// reportCPU reports the process CPU time per op since cpu0 and the tokens
+// per CPU-second it implies, tokens being processed per op: a rate that
+// waiting for a core on a loaded machine does not move. Spinning workers
+// count, so on an idle machine tokens/s is at most tokens/cpu-s × cores.
+func reportCPU(b *testing.B, cpu0 time.Duration, tokens int) {
+	cpu := (processCPU() - cpu0).Seconds()
+	if cpu <= 0 {
+		return
+	}
+	b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
+	b.ReportMetric(float64(tokens*b.N)/cpu, "tokens/cpu-s")
 }
 
 // BenchmarkSynthetic measures drawing and packing gpt2's weights.

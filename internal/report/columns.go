@@ -187,4 +187,3 @@ func memBytes(s *Scenario, f func(m *MemoryFigures) int64) string {
 		return ""
 	})
 }
-

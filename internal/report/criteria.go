@@ -80,6 +80,9 @@ func Evaluate(results []*Loaded, sc config.SuccessCriteria) []Verdict {
 			if d := latestDrift(rs); c.name == "memory leak" && d != nil {
 				// The memory suite judged the slope with its interval;
 				// a point estimate alone would flip on noise.
+				if vd.Value != nil {
+					vd.Measured = fmt.Sprintf("%+.1f MB/hour [%+.1f, %+.1f]", d.SlopeMBPerHour, d.CILowMBPerHour, d.CIHighMBPerHour)
+				}
 				switch d.Verdict {
 				case "pass":
 					vd.Status = Pass
@@ -210,7 +213,7 @@ func measureMemory(rs []*Loaded) (float64, string, bool) {
 	if !found {
 		return 0, "no memory measurement (run muaibench memory)", false
 	}
-	return best / 1e9, "highest peak memory of the engine, " + where + " (GB = 10⁹ bytes)", true
+	return best / 1e9, "highest peak memory of the engine, " + where + ", GB = 10⁹ bytes", true
 }
 
 func measureThroughput(rs []*Loaded) (float64, string, bool) {
@@ -285,4 +288,3 @@ func measureSpeedup(results []*Loaded, sp config.Speedup) (float64, string, bool
 	}
 	return a / b, fmt.Sprintf("peak requests/s of %s (%s) over %s (%s)", sp.Engine, num(a, 1), sp.Baseline, num(b, 1)), true
 }
-

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -54,10 +53,17 @@ func summarize(results []*Loaded, d *Document) Summary {
 		}
 		s.Recommendations = append(s.Recommendations, "to judge every criterion, measure: "+strings.Join(missing, "; "))
 	}
+	clientBound := 0
+	for _, lim := range d.Limitations {
+		if strings.Contains(lim, "client-bound") {
+			clientBound++
+		}
+	}
+	if clientBound > 0 {
+		s.Recommendations = append(s.Recommendations, fmt.Sprintf("the benchmark client limited the load %d times (see Known limitations): give the engine and the load generator their own cores or machines before trusting those throughput figures", clientBound))
+	}
 	for _, lim := range d.Limitations {
 		switch {
-		case strings.Contains(lim, "client-bound"):
-			s.Recommendations = append(s.Recommendations, "the client limited a run ("+lim+"): run the load generator on a separate machine or lower the load")
 		case strings.Contains(lim, "token count"):
 			s.Recommendations = append(s.Recommendations, "token counts differed from the request ("+lim+"): check the engine's dialect (ignore_eos/min_tokens) before comparing tokens/s")
 		case strings.Contains(lim, "across repetitions"):

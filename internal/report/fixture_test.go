@@ -98,6 +98,54 @@ func throughputFixture(t *testing.T, dir, file string) {
 	}
 }
 
+// memoryFixture measures fp32 and int8 after load, then a leak run.
+func memoryFixture(t *testing.T, dir, file string) {
+	t.Helper()
+	res := &Result{
+		Schema: Schema, Suite: "memory", Started: t0, Finished: t0.Add(time.Minute),
+		System:      testSystem(),
+		Engine:      EngineInfo{Name: "embedded", Model: "gpt2", Launched: true, Weights: "synthetic", Tokenizer: "gpt2"},
+		Definitions: Definitions,
+	}
+	for _, m := range []struct {
+		name, quant string
+		rss, peak   int64
+	}{{"M1", "fp32", 620 << 20, 640 << 20}, {"M2", "int8", 230 << 20, 250 << 20}} {
+		res.Scenarios = append(res.Scenarios, Scenario{Scenario: config.Scenario{Name: m.name},
+			Memory: &MemoryFigures{Source: "proc", Quantization: m.quant, Iterations: 1, RSSBytes: m.rss, PeakRSSBytes: m.peak, ReadySeconds: 1.5, GPU: "no GPU: test"}})
+	}
+	res.Scenarios = append(res.Scenarios, Scenario{Scenario: config.Scenario{Name: "M6", InputTokens: 16, OutputTokens: 8},
+		Memory: &MemoryFigures{Source: "proc", Iterations: 100, RSSBytes: 650 << 20, GPU: "no GPU: test",
+			Drift: &DriftFigures{Quantity: "rss", DurationSeconds: 3600, SlopeMBPerHour: 0.4, CILowMBPerHour: -1.2, CIHighMBPerHour: 2.0, Level: 0.95, Verdict: "pass", Reason: "the interval reaches 0"}}})
+	if err := WriteFile(filepath.Join(dir, file+".json"), res); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stressFixture is a sustained load whose throughput falls in its last
+// window, with a failed health check.
+func stressFixture(t *testing.T, dir, file string) {
+	t.Helper()
+	res := &Result{
+		Schema: Schema, Suite: "stress", Started: t0, Finished: t0.Add(time.Minute),
+		System:      testSystem(),
+		Engine:      EngineInfo{Name: "embedded", Model: "gpt2", Launched: true, Weights: "synthetic", Tokenizer: "gpt2"},
+		Definitions: Definitions,
+	}
+	sc := Scenario{Scenario: config.Scenario{Name: "S1", InputTokens: 128, OutputTokens: 128},
+		Summary: metrics.Summary{Requests: 40, Succeeded: 40, RequestThroughput: 2, OutputThroughput: 256},
+		Load:    &LoadSpec{Mode: "open", RatePerS: 2, Profile: "constant, poisson arrivals", Concurrency: 64},
+		Health: []HealthCheck{{Check: "crash", Status: "pass"},
+			{Check: "latency_degradation", Status: "fail", Detail: "P95 latency slope +80 ms/s"}}}
+	for i, rps := range []float64{2, 2.1, 1.9, 0.8} {
+		sc.Windows = append(sc.Windows, Window{Scenario: "S1", Index: i, StartS: float64(5 * i), EndS: float64(5*i + 5), RequestsPerS: rps})
+	}
+	res.Scenarios = append(res.Scenarios, sc)
+	if err := WriteFile(filepath.Join(dir, file+".json"), res); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // fixtures writes the fixture results into a temporary directory and
 // loads them back as the report would.
 func fixtures(t *testing.T) []*Loaded {
@@ -106,6 +154,8 @@ func fixtures(t *testing.T) []*Loaded {
 	latencyFixture(t, dir, "latency_a", "embedded", "gpt2", 40, 20, 1)
 	latencyFixture(t, dir, "latency_b", "vllm", "gpt2|fast", 10, 5, 2)
 	throughputFixture(t, dir, "throughput_a")
+	memoryFixture(t, dir, "memory_a")
+	stressFixture(t, dir, "stress_a")
 	rs, notes, err := LoadResults([]string{filepath.Join(dir, "*.json")})
 	if err != nil || len(notes) != 0 {
 		t.Fatalf("got notes %v, err %v", notes, err)

@@ -46,6 +46,9 @@ func WriteHTML(w io.Writer, d *Document) error {
 
 // numeric reports whether a cell holds a figure (right-aligned).
 func numeric(s string) bool {
+	if s == "-" {
+		return true
+	}
 	s = strings.TrimLeft(s, "+-[")
-	return s != "" && (s[0] >= '0' && s[0] <= '9' || s == "-")
+	return s != "" && s[0] >= '0' && s[0] <= '9'
 }

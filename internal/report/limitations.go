@@ -93,4 +93,3 @@ func limitations(results []*Loaded, vari *Table) []string {
 	}
 	return out
 }
-

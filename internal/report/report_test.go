@@ -55,7 +55,7 @@ func TestCSVGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(rows), 1+3+3+4; got != want {
+	if got, want := len(rows), 1+3+3+3+1+4; got != want {
 		t.Errorf("got %d CSV rows, want %d (a header and one per scenario)", got, want)
 	}
 }
@@ -82,8 +82,8 @@ func TestJSONParses(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Criteria) != len(d.Criteria) || len(back.Sections) != 2 {
-		t.Errorf("got %d criteria and %d sections back, want %d and 2", len(back.Criteria), len(back.Sections), len(d.Criteria))
+	if len(back.Criteria) != len(d.Criteria) || len(back.Sections) != 4 {
+		t.Errorf("got %d criteria and %d sections back, want %d and 4", len(back.Criteria), len(back.Sections), len(d.Criteria))
 	}
 }
 
@@ -97,9 +97,9 @@ func TestCriteria(t *testing.T) {
 		// embedded: TTFT ~40 ms at L1, output ~ 64/(0.04+63·0.02) ≈ 49 tok/s.
 		"embedded · gpt2 / TTFT (P50, shortest prompt)":           Pass,
 		"embedded · gpt2 / output tokens/s per request":           Pass,
-		"embedded · gpt2 / peak memory":                           NotMeasured,
+		"embedded · gpt2 / peak memory":                           Pass, // 640 MiB peak
 		"embedded · gpt2 / throughput with batching":              Fail, // 5.2 req/s
-		"embedded · gpt2 / memory leak":                           NotMeasured,
+		"embedded · gpt2 / memory leak":                           Pass, // +0.4 MB/h: ACCEPTABLE by the point estimate, but the suite's interval reaches 0
 		"vllm · gpt2|fast / TTFT (P50, shortest prompt)":          Pass,
 		"vllm · gpt2|fast / throughput with batching":             NotMeasured,
 		"vllm over pytorch / engine speedup (request throughput)": NotMeasured,
@@ -149,6 +149,7 @@ func TestThroughputFindings(t *testing.T) {
 		"peak throughput 5.2 req/s",
 		"throughput saturates at c=4 (5 req/s); c=8 adds +4%",
 		"TTFT P50 ",
+		"quantization trade-off in memory against fp32 640.0 MiB: int8 250.0 MiB (-61%)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
@@ -231,7 +232,8 @@ func TestChartFiles(t *testing.T) {
 		}
 		f.Close()
 	}
-	want := []string{"latency_comparison.png", "latency_comparison.svg", "throughput_scaling.png", "throughput_scaling.svg"}
+	want := []string{"latency_comparison.png", "latency_comparison.svg", "memory_usage.png", "memory_usage.svg",
+		"throughput_scaling.png", "throughput_scaling.svg", "stress_timeline.png", "stress_timeline.svg"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("chart files (-want +got):\n%s", diff)
 	}

@@ -40,8 +40,8 @@ func run(t testing.TB, ctx context.Context, fake enginetest.Options, scenarios [
 // TestLatencyTiming checks measured times against the fake engine's
 // injected ones. Tolerance: TTFT and E2E may never be below the injected
 // delay (the engine cannot answer sooner), and every median must lie within
-// 8 ms above it (loopback, timer slack and scheduling on a loaded 2-core
-// machine; the measured error is typically well under 1 ms, see
+// 8 ms above it, plus 2 ms for each of the engine's sleeps in E2E
+// (loopback, timer slack and scheduling on a loaded 2-core machine; the measured error is typically well under 1 ms, see
 // BenchmarkTimingError). A single gap can be shorter than the injected ITL
 // when the reader was descheduled and caught up, so ITL and TPOT are held to
 // their medians, which may also be up to 3 ms short.
@@ -58,8 +58,12 @@ func TestLatencyTiming(t *testing.T) {
 	check := func(name string, st metrics.Stats, want time.Duration, below float64) {
 		t.Helper()
 		w := float64(want) / float64(time.Millisecond)
-		if st.P50 < w-below || st.P50 > w+slack {
-			t.Errorf("%s: got p50 %.2f ms, want within [%.1f, %.1f]", name, st.P50, w-below, w+slack)
+		above := slack
+		if name == "E2E" { // every one of the engine's sleeps may overshoot
+			above += 2 * (out - 1)
+		}
+		if st.P50 < w-below || st.P50 > w+above {
+			t.Errorf("%s: got p50 %.2f ms, want within [%.1f, %.1f]", name, st.P50, w-below, w+above)
 		}
 		if below == 0 && st.Min < w {
 			t.Errorf("%s: got min %.2f ms, below the injected %.1f", name, st.Min, w)

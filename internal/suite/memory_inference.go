@@ -2,7 +2,6 @@ package suite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -60,9 +59,9 @@ func (o *MemoryOptions) requestShape(e *MemoryEngine, res *report.Result) (in, o
 	return in, out
 }
 
-// allFailed is the reason a part whose every request failed has no
+// memAllFailed is the reason a part whose every request failed has no
 // figures, "" when some succeeded.
-func allFailed(s metrics.Summary) string {
+func memAllFailed(s metrics.Summary) string {
 	if s.Requests == 0 || s.Succeeded > 0 {
 		return ""
 	}
@@ -105,7 +104,7 @@ func (o *MemoryOptions) inference(ctx context.Context, e *MemoryEngine, mon *mon
 		mon.Sample(ctx) // the peak of a short request would fall between ticks
 	}
 	sc.Summary = agg.Close()
-	sc.Skipped = allFailed(sc.Summary)
+	sc.Skipped = memAllFailed(sc.Summary)
 	after, err := o.Read(ctx, e)
 	if err != nil {
 		return err
@@ -115,13 +114,13 @@ func (o *MemoryOptions) inference(ctx context.Context, e *MemoryEngine, mon *mon
 	m.BeforeRSSBytes, m.AfterRSSBytes = before.RSS, after.RSS
 	m.DeltaRSSBytes = after.RSS - before.RSS
 	m.RSSBytes, m.PSSBytes = after.RSS, after.PSS
-	m.PeakRSSBytes = max(before.RSS, after.RSS, seriesMax(mon, monitor.ProcessRSS, from, to))
+	m.PeakRSSBytes = max(before.RSS, after.RSS, memSeriesMax(mon, monitor.ProcessRSS, from, to))
 	if hwm {
 		m.PeakRSSBytes = max(m.PeakRSSBytes, after.PeakRSS)
 	}
 	if m.GPU == "" {
 		m.GPUBeforeBytes, m.GPUAfterBytes = before.GPU, after.GPU
-		m.GPUPeakBytes = max(before.GPU, after.GPU, seriesMax(mon, monitor.GPUProcessMemory, from, to))
+		m.GPUPeakBytes = max(before.GPU, after.GPU, memSeriesMax(mon, monitor.GPUProcessMemory, from, to))
 	}
 	o.memLog("M4: %d requests of %d→%d tokens: RSS before %.1f MiB, peak %.1f MiB, after %.1f MiB",
 		m.Iterations, in, out, memMiB(m.BeforeRSSBytes), memMiB(m.PeakRSSBytes), memMiB(m.AfterRSSBytes))
@@ -130,8 +129,8 @@ func (o *MemoryOptions) inference(ctx context.Context, e *MemoryEngine, mon *mon
 	return nil
 }
 
-// seriesMax is the largest value of the monitor's series in [from, to].
-func seriesMax(mon *monitor.Monitor, name string, from, to float64) int64 {
+// memSeriesMax is the largest value of the monitor's series in [from, to].
+func memSeriesMax(mon *monitor.Monitor, name string, from, to float64) int64 {
 	s := monitor.Find(mon.Series(), name)
 	if s == nil {
 		return 0
@@ -171,19 +170,18 @@ func (o *MemoryOptions) kvCache(ctx context.Context, e *MemoryEngine, res *repor
 			l.Note = fmt.Sprintf("longer than the model's context of %d tokens", e.ContextLen)
 		case ctx.Err() == nil:
 			var used int64
-			for try := 0; try < 5 && used == 0 && ctx.Err() == nil; try++ { // a short request can end between scrapes
-				u, err := o.kvDuring(ctx, e, scrape, in, out, 10*i+try)
-				if err != nil {
-					return err
-				}
-				used = u
+			failed := ""
+			for try := 0; try < 5 && used == 0 && failed == "" && ctx.Err() == nil; try++ { // a short request can end between scrapes
+				used, failed = o.kvDuring(ctx, e, scrape, in, out, 10*i+try)
 			}
-			if used > 0 {
+			if failed != "" {
+				l.Note = "the request failed: " + failed
+			} else if used > 0 {
 				held := kvRoundUp(in+out, e.KVBlockTokens)
 				l.Bytes, l.Measured = used, true
 				perToken = append(perToken, float64(used)/float64(held))
 				o.memLog("M5: %d+%d tokens hold %.2f MiB of KV cache", in, out, memMiB(used))
-			} else {
+			} else if ctx.Err() == nil {
 				l.Note = "the engine reported no KV bytes in use while the request ran"
 			}
 		}
@@ -222,18 +220,21 @@ func (o *MemoryOptions) kvCache(ctx context.Context, e *MemoryEngine, res *repor
 }
 
 // kvDuring runs one request and scrapes the KV gauge while it runs,
-// returning the most bytes in use seen.
-func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *monitor.Engine, in, out, index int) (int64, error) {
+// returning the most bytes in use seen, or why the request failed.
+func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *monitor.Engine, in, out, index int) (int64, string) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type result struct {
-		rec metrics.Record
-		err error
-	}
-	done := make(chan result, 1)
+	done := make(chan string, 1)
 	go func() {
 		rec, err := o.request(rctx, e, in, out, 1000+index)
-		done <- result{rec, err}
+		switch {
+		case err != nil:
+			done <- err.Error()
+		case !rec.OK() && ctx.Err() == nil:
+			done <- rec.Error
+		default:
+			done <- ""
+		}
 	}()
 	var most int64
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -245,14 +246,8 @@ func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *m
 			}
 		}
 		select {
-		case r := <-done:
-			if r.err != nil {
-				return 0, fmt.Errorf("memory: M5: %w", r.err)
-			}
-			if !r.rec.OK() && ctx.Err() == nil {
-				return 0, errors.New("memory: M5: request failed: " + r.rec.Error)
-			}
-			return most, nil
+		case failed := <-done:
+			return most, failed
 		case <-tick.C:
 		}
 	}

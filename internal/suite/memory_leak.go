@@ -75,7 +75,7 @@ func (o *MemoryOptions) leak(ctx context.Context, e *MemoryEngine, res *report.R
 		res.Series = append(res.Series, gpu)
 	}
 	res.Warnings = append(res.Warnings, warnings(sc.Scenario, sc.Summary)...)
-	if why := allFailed(sc.Summary); why != "" {
+	if why := memAllFailed(sc.Summary); why != "" {
 		sc.Skipped = why
 		res.Scenarios = append(res.Scenarios, sc)
 		return nil
@@ -138,7 +138,7 @@ func (o *MemoryOptions) warmUp(ctx context.Context, e *MemoryEngine, in, out int
 		if i >= mc.LeakWarmup && (mc.LeakWarmupMax == 0 || i >= mc.LeakWarmupMax) {
 			return i, mc.LeakWarmupMax == 0, nil
 		}
-		if i >= mc.LeakWarmup && isSteady(last, acceptable) {
+		if i >= mc.LeakWarmup && memSteady(last, acceptable) {
 			return i, true, nil
 		}
 		if _, err := o.request(ctx, e, in, out, i); err != nil {
@@ -162,9 +162,9 @@ func (o *MemoryOptions) warmUp(ctx context.Context, e *MemoryEngine, in, out int
 	return 0, false, nil
 }
 
-// isSteady reports whether the readings fill the window and a line
+// memSteady reports whether the readings fill the window and a line
 // through them rises by less than acceptable MB/hour.
-func isSteady(last []monitor.Point, acceptable float64) bool {
+func memSteady(last []monitor.Point, acceptable float64) bool {
 	if len(last) < steadyWindow {
 		return false
 	}

@@ -24,6 +24,8 @@ import (
 type memClient struct {
 	calls atomic.Int64
 	onDo  func(ctx context.Context, req engine.Request)
+	// maxPrompt, when set, fails longer prompts as an engine would.
+	maxPrompt int
 }
 
 func (c *memClient) Do(ctx context.Context, req engine.Request) (*engine.Response, error) {
@@ -32,6 +34,9 @@ func (c *memClient) Do(ctx context.Context, req engine.Request) (*engine.Respons
 		c.onDo(ctx, req)
 	}
 	in, _ := strconv.Atoi(req.Prompt)
+	if c.maxPrompt > 0 && in+req.MaxTokens > c.maxPrompt {
+		return &engine.Response{Status: 400}, fmt.Errorf("engine: HTTP 400: %d tokens exceed the context", in+req.MaxTokens)
+	}
 	return &engine.Response{
 		Chunks: []engine.Chunk{{At: time.Millisecond, Text: "x", Tokens: req.MaxTokens}},
 		End:    2 * time.Millisecond, Status: 200, FinishReason: "length",
@@ -383,5 +388,31 @@ func TestMemoryLeakWarmupWaitsForSteadyMemory(t *testing.T) {
 				t.Errorf("got warm-up %d steady %v verdict %s (%s); want %d %v %s", d.Warmup, d.WarmupSteady, d.Verdict, d.Reason, tt.wantWarmup, tt.steady, tt.verdict)
 			}
 		})
+	}
+}
+
+// A length the engine refuses gets a note, not a failed run.
+func TestMemoryKVCacheRefusedLength(t *testing.T) {
+	srv, client := kvServer(t, 1024, 16, true)
+	client.maxPrompt = 1024
+	cfg := memConfig()
+	cfg.Benchmark.Latency.InputLengths = []int{128, 1024}
+	cfg.Benchmark.Latency.OutputLengths = []int{64, 256}
+	res, err := Memory(context.Background(), MemoryOptions{
+		Config: cfg,
+		Parts:  MemoryParts{KVCache: true},
+		Open: func(context.Context) (*MemoryEngine, error) {
+			return &MemoryEngine{Client: client, Prompts: countPrompts, URL: srv.URL, KVBlockTokens: 16}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := res.Scenarios[0].Memory.KV
+	if !kv.Lengths[0].Measured || kv.BytesPerToken != 1024 {
+		t.Errorf("got %+v, want 192 tokens measured at 1024 bytes/token", kv)
+	}
+	if l := kv.Lengths[1]; l.Measured || !strings.HasPrefix(l.Note, "the request failed: engine: HTTP 400") || l.Bytes != 1280*1024 {
+		t.Errorf("got %+v, want the refusal noted and the bytes extrapolated", l)
 	}
 }

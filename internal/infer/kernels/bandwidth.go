@@ -14,22 +14,53 @@ import (
 // cache, e.g. 1 GiB) with the widest loads the CPU has, and the best of the
 // passes made within dur (at least three) is reported.
 func ReadBandwidth(bytes int, dur time.Duration) float64 {
+	p := NewBandwidthProbe(bytes)
+	defer p.Close()
+	return readBandwidth(cur(), p.buf, dur)
+}
+
+// A BandwidthProbe is ReadBandwidth's buffer, kept for repeated passes:
+// benchmarks time them with a clock of their choice (CPU time, on a
+// machine shared with other work). The buffer is allocated as packed
+// weights are, on huge pages where the system has them, so that a pass
+// reads memory the way decode does.
+type BandwidthProbe struct {
+	owner *holder
+	buf   []float32
+	free  func()
+}
+
+// NewBandwidthProbe allocates and faults in a buffer of about bytes bytes
+// (a whole number of 4 KiB pages).
+func NewBandwidthProbe(bytes int) *BandwidthProbe {
 	const page = 4096
 	bytes &^= page - 1
 	if bytes < page {
 		bytes = page
 	}
-	owner := new(holder)
-	buf, free := allocFloats(owner, bytes/4)
-	defer free()
+	p := &BandwidthProbe{owner: new(holder)}
+	p.buf, p.free = allocFloats(p.owner, bytes/4)
+	buf := p.buf
 	parallelFor(len(buf), page/4, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			buf[i] = 1 // fault the pages in before timing
 		}
 	})
-	bw := readBandwidth(cur(), buf, dur)
-	runtime.KeepAlive(owner)
-	return bw
+	return p
+}
+
+// Bytes is the size of the probe's buffer.
+func (p *BandwidthProbe) Bytes() int64 { return int64(len(p.buf)) * 4 }
+
+// Pass reads the whole buffer once on all threads and returns the wall
+// time it took.
+func (p *BandwidthProbe) Pass() time.Duration { return readPass(cur(), p.buf) }
+
+// Close releases the buffer; p must not be used afterwards.
+func (p *BandwidthProbe) Close() {
+	p.free()
+	runtime.KeepAlive(p.owner)
+	p.buf = nil
 }
 
 func readBandwidth(im *impl, buf []float32, dur time.Duration) float64 {

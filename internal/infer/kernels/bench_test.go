@@ -38,6 +38,22 @@ var bwOwner = new(holder)
 // the ceiling-frac ratio together.
 func ceiling() float64 { return readBandwidth(cur(), bwBuf(), 0) }
 
+// cpuCeiling is the read bandwidth per CPU-second of the threads doing
+// it: bytes read over the process CPU time of three passes. A core that
+// waits its turn on a loaded machine does not count, so benchmarks that
+// divide their own bytes per CPU-second by it give a ratio that load moves
+// much less than wall time. The ratio is fair one thread against one; with
+// more, the probe's threads share the bandwidth all the time, a decode's
+// only while both run, and the ratio can pass 1.
+func cpuCeiling() float64 {
+	buf := bwBuf()
+	c0 := processCPU()
+	for range 3 {
+		readPass(cur(), buf)
+	}
+	return 3 * float64(len(buf)*4) / (processCPU() - c0).Seconds()
+}
+
 // reportCeilingFrac reports bytes per op over the ceiling measured around
 // the benchmark; before is the ceiling taken before it ran.
 func reportCeilingFrac(b *testing.B, bytes int64, before float64) {
@@ -84,6 +100,7 @@ func BenchmarkMatMul(b *testing.B) {
 						bw = ceiling()
 					}
 					i := 0
+					cpu0 := processCPU()
 					for b.Loop() {
 						matMul(im, out, x, m, ws[i%len(ws)], bias)
 						i++
@@ -93,6 +110,10 @@ func BenchmarkMatMul(b *testing.B) {
 					} else {
 						sec := b.Elapsed().Seconds() / float64(b.N)
 						b.ReportMetric(2*float64(m*sh.n*sh.k)/sec/1e9, "GFLOP/s")
+						// Per CPU-second: the kernel's rate on a core it
+						// has, whatever else the machine runs.
+						cpu := (processCPU() - cpu0).Seconds() / float64(b.N)
+						b.ReportMetric(2*float64(m*sh.n*sh.k)/cpu/1e9, "GFLOP/cpu-s")
 					}
 				})
 			}
@@ -184,19 +205,48 @@ func BenchmarkDecodeStep(b *testing.B) {
 	x := randSlice(r, 3072)
 	out := make([]float32, 50257)
 	gap := randSlice(r, 4096)
-	for _, spin := range []int64{spinPolls.Load(), 0} {
-		b.Run(fmt.Sprintf("spin=%d", spin), func(b *testing.B) {
+	type variant struct {
+		threads int
+		spin    int64
+	}
+	all := Threads()
+	for _, v := range []variant{{all, spinPolls.Load()}, {all, 0}, {1, 0}} {
+		b.Run(fmt.Sprintf("threads=%d/spin=%d", v.threads, v.spin), func(b *testing.B) {
 			defer spinPolls.Store(spinPolls.Load())
-			spinPolls.Store(spin)
+			defer SetThreads(all)
+			spinPolls.Store(v.spin)
+			SetThreads(v.threads)
 			b.SetBytes(total)
-			bw := ceiling()
+			bw, cbw := ceiling(), cpuCeiling()
+			cpu0 := processCPU()
 			for b.Loop() {
 				for _, w := range ws {
 					MatMul(out, x, 1, w, nil)
 					Softmax(gap) // stands in for attention and LayerNorm
 				}
 			}
+			cpu := (processCPU() - cpu0).Seconds() / float64(b.N)
 			reportCeilingFrac(b, total, bw)
+			b.ReportMetric(float64(total)/cpu/max(cbw, cpuCeiling()), "cpu-ceiling-frac")
+		})
+	}
+}
+
+// BenchmarkPackX packs a prefill's activations for the tile kernel.
+func BenchmarkPackX(b *testing.B) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, k := range []int{768, 3072} {
+		const m, mr = 128, 12
+		x := randSlice(r, m*k)
+		nb := (m + mr - 1) / mr
+		xp := make([]float32, nb*mr*k)
+		b.Run(fmt.Sprintf("m=%d/k=%d", m, k), func(b *testing.B) {
+			b.SetBytes(int64(4 * m * k))
+			cpu0 := processCPU()
+			for b.Loop() {
+				packX(xp, x, m, k, mr, 0, nb)
+			}
+			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N*m*k)*1e9, "cpu-ns/float")
 		})
 	}
 }

@@ -5,16 +5,28 @@
 //
 // Weights are packed once into panels of 32 output features interleaved
 // across K: panel p holds W[32p:32p+32][k] for k = 0..K-1 as K rows of 32
-// contiguous floats, the last panel zero-padded. Decode (m = 1) streams each
-// panel linearly and keeps its 32 sums in vector registers, with no
+// contiguous floats, the last panel zero-padded. Decode (m = 1) streams
+// four panels at once and keeps their sums in vector registers, with no
 // horizontal reductions; prefill (m > 1) packs x into blocks of MR rows,
 // [K][MR], and runs a register-blocked MR×32 micro-kernel down each panel,
 // the panel staying in L2 across the row blocks.
+//
+// Both sum every output in the same order: one chain of fused
+// multiply-adds per output, starting from the bias, in k order. A row of
+// MatMul is therefore bitwise the same whatever m is, whatever rows sit
+// beside it and however many threads run, which is what makes the model's
+// batched and unbatched generation draw identical tokens. DotRows and
+// AxpyRows, attention's scores and weighted sums, keep the same promise
+// per row.
 //
 // Three implementations share that layout and are chosen at start-up from
 // the CPU's features: AVX-512 (MR = 12, 24 zmm accumulators), AVX2 with FMA
 // (MR = 6, a tile as two 6×16 halves) and pure Go (MR = 4), which is also the
 // reference the others are tested against. Impl reports which one runs.
+// The SIMD paths also vectorise GELU and Softmax's exponentials (a minimax
+// e^r scaled by 2^n, within 2.5e-7 relative of math.Exp). The pure-Go path
+// rounds each product before adding it, so it agrees with the SIMD paths
+// within rounding, not bitwise; each path is batch-invariant on its own.
 //
 // Work is split over a pool of worker goroutines shared by every caller
 // (SetThreads); each loop is cut into a few chunks per thread that the

@@ -12,6 +12,10 @@ var genericImpl = &impl{
 	dot:  dotGeneric,
 	axpy: axpyGeneric,
 	sum:  sumGeneric,
+
+	lanes:  1,
+	gelu:   geluGeneric,
+	expSum: expSumGeneric,
 }
 
 func view(p *float32, n int) []float32 { return unsafe.Slice(p, n) }

@@ -24,6 +24,20 @@ type impl struct {
 	dot func(a, b *float32, n int) float32
 	// axpy computes y[i] += alpha·x[i] over n elements.
 	axpy func(alpha float32, x, y *float32, n int)
+	// dotRows sets out[t] = Σ_i q[i]·k[t·stride+i] for t < n, i < d;
+	// nil, or d not a multiple of lanes, falls back to dot per row.
+	dotRows func(out, q, k *float32, stride, n, d int)
+	// axpyRows adds Σ_t p[t]·v[t·stride+i] to y[i] for i < d, t < n, in t
+	// order as n axpy calls would; nil, or d not a multiple of lanes,
+	// falls back to axpy per row.
+	axpyRows func(p, v *float32, stride, n int, y *float32, d int)
+	// lanes is the vector width of gelu and expSum: they take whole
+	// multiples of it.
+	lanes int
+	// gelu applies GELU in place to n floats.
+	gelu func(x *float32, n int)
+	// expSum sets x[i] = e^(x[i]−mx) over n floats and returns their sum.
+	expSum func(x *float32, n int, mx float32) float32
 	// sum reads n floats and returns their sum; it exists to measure read
 	// bandwidth.
 	sum func(p *float32, n int) float32

@@ -20,6 +20,30 @@ func axpyAVX512(alpha float32, x, y *float32, n int)
 func sumAVX512(p *float32, n int) float32
 
 //go:noescape
+func dotRowsAVX512(out, q, k *float32, stride, n, d int)
+
+//go:noescape
+func axpyRowsAVX512(p, v *float32, stride, n int, y *float32, d int)
+
+//go:noescape
+func dotRowsAVX2(out, q, k *float32, stride, n, d int)
+
+//go:noescape
+func axpyRowsAVX2(p, v *float32, stride, n int, y *float32, d int)
+
+//go:noescape
+func geluAVX512(x *float32, n int)
+
+//go:noescape
+func expSumAVX512(x *float32, n int, mx float32) float32
+
+//go:noescape
+func geluAVX2(x *float32, n int)
+
+//go:noescape
+func expSumAVX2(x *float32, n int, mx float32) float32
+
+//go:noescape
 func gemm6x16AVX2(c *float32, ldc int, xp, w, bias *float32, k, acc int)
 
 //go:noescape
@@ -42,6 +66,12 @@ var avx512Impl = &impl{
 	dot:  dotAVX512,
 	axpy: axpyAVX512,
 	sum:  sumAVX512,
+
+	dotRows:  dotRowsAVX512,
+	axpyRows: axpyRowsAVX512,
+	lanes:    16,
+	gelu:     geluAVX512,
+	expSum:   expSumAVX512,
 }
 
 var avx2Impl = &impl{
@@ -52,6 +82,12 @@ var avx2Impl = &impl{
 	dot:  dotAVX2,
 	axpy: axpyAVX2,
 	sum:  sumAVX2,
+
+	dotRows:  dotRowsAVX2,
+	axpyRows: axpyRowsAVX2,
+	lanes:    8,
+	gelu:     geluAVX2,
+	expSum:   expSumAVX2,
 }
 
 // gemm6x32AVX2 computes a 6×32 tile as two 6×16 halves, the widest tile

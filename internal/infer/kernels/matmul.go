@@ -24,7 +24,8 @@ func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	// collected: w must outlive the kernels.
 	defer runtime.KeepAlive(w)
 	if m == 1 {
-		parallelFor(w.panels(), 1, func(lo, hi int) { gemvPanels(im, out, x, w, bias, lo, hi) })
+		// Whole groups of four panels, which gemv streams at once.
+		parallelFor(w.panels(), 4, func(lo, hi int) { gemvPanels(im, out, x, w, bias, lo, hi) })
 		return
 	}
 	mr := im.mr

@@ -10,16 +10,36 @@ func LayerNorm(out, x, gamma, beta []float32, eps float32) {
 		return
 	}
 	out, gamma, beta = out[:n], gamma[:n], beta[:n]
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
+	// Four float64 sums in a fixed pattern: four times the throughput of
+	// one dependent chain, and the same result for the same row.
+	var s [4]float64
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		v := x[i : i+4 : i+4]
+		s[0] += float64(v[0])
+		s[1] += float64(v[1])
+		s[2] += float64(v[2])
+		s[3] += float64(v[3])
 	}
-	mean := float32(sum / float64(n))
-	var ss float64
-	for _, v := range x {
-		d := v - mean
-		ss += float64(d * d)
+	for ; i < n; i++ {
+		s[0] += float64(x[i])
 	}
+	mean := float32(((s[0] + s[1]) + (s[2] + s[3])) / float64(n))
+	s = [4]float64{}
+	i = 0
+	for ; i+4 <= n; i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := v[0]-mean, v[1]-mean, v[2]-mean, v[3]-mean
+		s[0] += float64(d0 * d0)
+		s[1] += float64(d1 * d1)
+		s[2] += float64(d2 * d2)
+		s[3] += float64(d3 * d3)
+	}
+	for ; i < n; i++ {
+		d := x[i] - mean
+		s[0] += float64(d * d)
+	}
+	ss := (s[0] + s[1]) + (s[2] + s[3])
 	inv := float32(1 / math.Sqrt(ss/float64(n)+float64(eps)))
 	for i, v := range x {
 		out[i] = (v-mean)*inv*gamma[i] + beta[i]
@@ -27,12 +47,32 @@ func LayerNorm(out, x, gamma, beta []float32, eps float32) {
 }
 
 // GELU applies GPT-2's tanh approximation of the Gaussian error linear
-// unit in place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+// unit in place: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Each element's
+// result depends only on its value, not on its position or on len(x).
 func GELU(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	im := cur()
+	body := len(x) &^ (im.lanes - 1)
+	if body > 0 {
+		im.gelu(&x[0], body)
+	}
+	if tail := x[body:]; len(tail) > 0 {
+		// The last few go through a padded copy, by the same kernel.
+		var pad [16]float32
+		copy(pad[:], tail)
+		im.gelu(&pad[0], im.lanes)
+		copy(tail, pad[:])
+	}
+}
+
+func geluGeneric(x *float32, n int) {
 	const c = 0.7978845608028654 // √(2/π)
-	for i, v := range x {
+	xs := view(x, n)
+	for i, v := range xs {
 		u := c * (v + 0.044715*v*v*v)
-		x[i] = 0.5 * v * (1 + tanh32(u))
+		xs[i] = 0.5 * v * (1 + tanh32(u))
 	}
 }
 
@@ -68,7 +108,8 @@ func exp32(x float32) float32 {
 }
 
 // Softmax replaces x with exp(x − max) / Σ exp(x − max) in place.
-// Entries of −Inf (masked positions) become 0.
+// Entries of −Inf (masked positions) become 0. The result depends only on
+// the values in x and their order.
 func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
@@ -79,15 +120,35 @@ func Softmax(x []float32) {
 			mx = v
 		}
 	}
+	im := cur()
+	body := len(x) &^ (im.lanes - 1)
 	var sum float32
-	for i, v := range x {
+	if body > 0 {
+		sum = im.expSum(&x[0], body, mx)
+	}
+	if tail := x[body:]; len(tail) > 0 {
+		pad := [16]float32{}
+		for i := range pad {
+			pad[i] = float32(math.Inf(-1))
+		}
+		copy(pad[:], tail)
+		sum += im.expSum(&pad[0], im.lanes, mx)
+		copy(tail, pad[:])
+	}
+	Scale(1/sum, x)
+}
+
+func expSumGeneric(x *float32, n int, mx float32) float32 {
+	var sum float32
+	xs := view(x, n)
+	for i, v := range xs {
 		d := v - mx
 		e := float32(0)
 		if d > -87 {
 			e = exp32(d)
 		}
-		x[i] = e
+		xs[i] = e
 		sum += e
 	}
-	Scale(1/sum, x)
+	return sum
 }

@@ -39,11 +39,12 @@ func Add(dst, x []float32) {
 	}
 }
 
-// DotRows computes out[t] = Dot(q, k[t·stride : t·stride+len(q)]) for
-// every t < len(out): the scores of one query against a run of keys laid
-// out stride floats apart. Each out[t] is bitwise what Dot returns for
-// that row, so attention that scores keys one at a time and attention that
-// scores them in runs agree exactly.
+// DotRows computes out[t] = Σ_i q[i]·k[t·stride+i] for every t < len(out):
+// the scores of one query against a run of keys laid out stride floats
+// apart. Each out[t] is computed by the same operations in the same order
+// whatever len(out) is and wherever the row sits, so attention that scores
+// keys one at a time and attention that scores them in runs agree
+// exactly. (It may differ from Dot in the last bits.)
 func DotRows(out, q, k []float32, stride int) {
 	n, d := len(out), len(q)
 	if n == 0 {
@@ -57,14 +58,18 @@ func DotRows(out, q, k []float32, stride int) {
 		panic("kernels: DotRows: k is too short")
 	}
 	im := cur()
+	if im.dotRows != nil && d%im.lanes == 0 {
+		im.dotRows(&out[0], &q[0], &k[0], stride, n, d)
+		return
+	}
 	for t := range out {
 		out[t] = im.dot(&q[0], ptr(k, t*stride), d)
 	}
 }
 
 // AxpyRows computes y[i] += Σ_t p[t]·v[t·stride+i] for i < len(y), adding
-// the rows in t order one Axpy at a time: the weighted sum of a run of
-// values in attention, bitwise the same as the Axpy calls it replaces.
+// the rows in t order: the weighted sum of a run of values in attention,
+// bitwise the same as one Axpy per row.
 func AxpyRows(p, v []float32, stride int, y []float32) {
 	n, d := len(p), len(y)
 	if n == 0 || d == 0 {
@@ -74,6 +79,10 @@ func AxpyRows(p, v []float32, stride int, y []float32) {
 		panic("kernels: AxpyRows: v is too short")
 	}
 	im := cur()
+	if im.axpyRows != nil && d%im.lanes == 0 {
+		im.axpyRows(&p[0], &v[0], stride, n, &y[0], d)
+		return
+	}
 	for t, a := range p {
 		im.axpy(a, ptr(v, t*stride), &y[0], d)
 	}
