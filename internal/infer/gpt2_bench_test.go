@@ -340,6 +340,7 @@ func BenchmarkDecodeNonLinear(b *testing.B) {
 	bf.x, bf.h, bf.t = make([]float32, e), make([]float32, e), make([]float32, e)
 	bf.qkv, bf.fc = make([]float32, 3*e), make([]float32, 4*e)
 	last := make([]float32, e)
+	cpu0 := processCPU()
 	for b.Loop() {
 		w.WTE.Row(1, bf.x)
 		kernels.Add(bf.x, w.WPE[ctx*e:(ctx+1)*e])
@@ -356,4 +357,5 @@ func BenchmarkDecodeNonLinear(b *testing.B) {
 		kernels.LayerNorm(last, bf.x, w.LNFGamma, w.LNFBeta, lnEps)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/token")
+	reportCPU(b, cpu0, 1)
 }

@@ -94,10 +94,10 @@ func BenchmarkMatMul(b *testing.B) {
 			out := make([]float32, m*sh.n)
 			for _, im := range impls {
 				b.Run(fmt.Sprintf("%s/m=%d/%dx%d", im.name, m, sh.k, sh.n), func(b *testing.B) {
-					bw := 0.0
+					bw, cbw := 0.0, 0.0
 					if m == 1 {
 						b.SetBytes(ws[0].Bytes())
-						bw = ceiling()
+						bw, cbw = ceiling(), cpuCeiling()
 					}
 					i := 0
 					cpu0 := processCPU()
@@ -106,7 +106,9 @@ func BenchmarkMatMul(b *testing.B) {
 						i++
 					}
 					if m == 1 {
+						cpu := (processCPU() - cpu0).Seconds() / float64(b.N)
 						reportCeilingFrac(b, ws[0].Bytes(), bw)
+						b.ReportMetric(float64(ws[0].Bytes())/cpu/max(cbw, cpuCeiling()), "cpu-ceiling-frac")
 					} else {
 						sec := b.Elapsed().Seconds() / float64(b.N)
 						b.ReportMetric(2*float64(m*sh.n*sh.k)/sec/1e9, "GFLOP/s")

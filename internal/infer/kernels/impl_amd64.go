@@ -111,3 +111,28 @@ func simdImpls() []*impl {
 	}
 	return s
 }
+
+// geluPad and expSumPad run gelu and expSum over a padded block of one
+// vector on the stack. They call the kernels directly, not through impl's
+// function values, so the block does not escape to the heap.
+func geluPad(im *impl, p *[16]float32) {
+	switch im {
+	case avx512Impl:
+		geluAVX512(&p[0], 16)
+	case avx2Impl:
+		geluAVX2(&p[0], 8)
+	default:
+		geluGeneric(&p[0], im.lanes)
+	}
+}
+
+func expSumPad(im *impl, p *[16]float32, mx float32) float32 {
+	switch im {
+	case avx512Impl:
+		return expSumAVX512(&p[0], 16, mx)
+	case avx2Impl:
+		return expSumAVX2(&p[0], 8, mx)
+	default:
+		return expSumGeneric(&p[0], im.lanes, mx)
+	}
+}

@@ -62,7 +62,7 @@ func GELU(x []float32) {
 		// The last few go through a padded copy, by the same kernel.
 		var pad [16]float32
 		copy(pad[:], tail)
-		im.gelu(&pad[0], im.lanes)
+		geluPad(im, &pad)
 		copy(tail, pad[:])
 	}
 }
@@ -132,7 +132,7 @@ func Softmax(x []float32) {
 			pad[i] = float32(math.Inf(-1))
 		}
 		copy(pad[:], tail)
-		sum += im.expSum(&pad[0], im.lanes, mx)
+		sum += expSumPad(im, &pad, mx)
 		copy(tail, pad[:])
 	}
 	Scale(1/sum, x)
