@@ -20,8 +20,10 @@ import (
 var enginePrefixes = []string{"vllm:", "sglang:", "tgi_", "llamacpp:", "muaibench_"}
 
 // engineExtra are generic families kept too: the process collector's RSS
-// is how an engine that muaibench did not launch reports its memory.
-var engineExtra = []string{"process_resident_memory_bytes"}
+// is how an engine that muaibench did not launch reports its memory, and
+// a Go engine's heap (in use, and the collector's next target) tells a
+// leak from garbage awaiting collection.
+var engineExtra = []string{"process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_next_gc_bytes"}
 
 // ProcessResidentMemory is the Prometheus process collector's RSS gauge.
 const ProcessResidentMemory = "process_resident_memory_bytes"

@@ -10,7 +10,11 @@ import (
 // WriteMemoryTable renders a memory result's scenarios as a terminal
 // table, then the KV cache lengths, the leak verdict and the warnings.
 func WriteMemoryTable(w io.Writer, r *Result) error {
-	fmt.Fprintf(w, "%s · engine %s (%s) · model %s", r.Suite, r.Engine.Name, r.Engine.URL, r.Engine.Model)
+	fmt.Fprintf(w, "%s · engine %s", r.Suite, r.Engine.Name)
+	if r.Engine.URL != "" {
+		fmt.Fprintf(w, " (%s)", r.Engine.URL)
+	}
+	fmt.Fprintf(w, " · model %s", r.Engine.Model)
 	if r.Engine.Weights != "" {
 		fmt.Fprintf(w, " · weights %s", r.Engine.Weights)
 	}

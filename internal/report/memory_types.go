@@ -112,6 +112,10 @@ type DriftFigures struct {
 	// GPUSlopeMBPerHour is the same line through GPU memory, when there
 	// is a GPU.
 	GPUSlopeMBPerHour *float64 `json:"gpu_slope_mb_per_hour,omitempty"`
+	// HeapTargetSlopeMBPerHour is the same line through a Go engine's
+	// go_memstats_next_gc_bytes (its collector's target, twice the live
+	// heap): flat while RSS grows means pages, not objects, accumulate.
+	HeapTargetSlopeMBPerHour *float64 `json:"heap_target_slope_mb_per_hour,omitempty"`
 }
 
 // Memory definitions, added to a memory result's Definitions.

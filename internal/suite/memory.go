@@ -176,7 +176,7 @@ func (o *MemoryOptions) run(ctx context.Context, res *report.Result) error {
 		}
 	}
 	if o.Parts.Leak && ctx.Err() == nil {
-		if err := o.leak(ctx, e, res); err != nil {
+		if err := o.leak(ctx, e, mon, res); err != nil {
 			return err
 		}
 	}

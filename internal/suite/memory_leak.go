@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/muaibench/muaibench/internal/config"
 	"github.com/muaibench/muaibench/internal/metrics"
@@ -19,7 +20,7 @@ const (
 // leak is M6: a warm-up (see warmUp), then leak_iterations requests (or
 // requests for leak_duration) with the memory read after each, a line
 // fitted through those readings, and the verdict.
-func (o *MemoryOptions) leak(ctx context.Context, e *MemoryEngine, res *report.Result) error {
+func (o *MemoryOptions) leak(ctx context.Context, e *MemoryEngine, mon *monitor.Monitor, res *report.Result) error {
 	mc := o.Config.Benchmark.Memory
 	in, out := o.requestShape(e, res)
 	sc := report.Scenario{
@@ -112,6 +113,12 @@ func (o *MemoryOptions) leak(ctx context.Context, e *MemoryEngine, res *report.R
 			d.Verdict, d.Reason = v, "GPU memory: "+why
 		}
 	}
+	if hs := heapTargetSlope(mon, rss.Points[0].T, rss.Points[len(rss.Points)-1].T); hs != nil {
+		d.HeapTargetSlopeMBPerHour = hs
+		if d.Verdict != "pass" && math.Abs(*hs) < th.Acceptable {
+			d.Reason += fmt.Sprintf("; the engine's Go heap target moved %+.2f MB/hour, so its live heap did not grow: the growth is pages its allocator touched, not objects kept", *hs)
+		}
+	}
 	sc.Memory.Drift = d
 	o.memLog("M6: slope %+.2f MB/hour, 95%% CI [%+.2f, %+.2f]: %s", d.SlopeMBPerHour, d.CILowMBPerHour, d.CIHighMBPerHour, d.Verdict)
 	res.Scenarios = append(res.Scenarios, sc)
@@ -170,6 +177,23 @@ func memSteady(last []monitor.Point, acceptable float64) bool {
 	}
 	tr, err := monitor.FitTrend(last, 0.95)
 	return err == nil && mbPerHour(tr.Slope) < acceptable
+}
+
+// heapTargetSlope is the slope, in MB/hour, of a Go engine's
+// go_memstats_next_gc_bytes (twice its live heap after the last
+// collection under the default GOGC) over [from, to]; nil when the
+// engine does not expose it.
+func heapTargetSlope(mon *monitor.Monitor, from, to float64) *float64 {
+	s := monitor.Find(mon.Series(), "go_memstats_next_gc_bytes")
+	if s == nil {
+		return nil
+	}
+	tr, err := monitor.FitTrend(s.Between(from, to), 0.95)
+	if err != nil {
+		return nil
+	}
+	v := mbPerHour(tr.Slope)
+	return &v
 }
 
 // mbPerHour converts bytes per second to MB (10⁶ bytes) per hour.
