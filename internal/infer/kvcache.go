@@ -1,12 +1,19 @@
 package infer
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
 
 // KVPool is a block KV cache: one slab of float32 cut into fixed-size
 // blocks of BlockTokens tokens. A block holds, for every layer, the keys and
 // then the values of its tokens: [layer][k|v][token][kvDim].
 // Sequences own blocks through a SeqCache; the pool is safe for concurrent
-// Reserve and Release.
+// Reserve and Release. The slab lives outside the Go heap (see
+// kernels.AllocFloats): a gigabyte of cache on the heap would double the
+// garbage collector's goal and let a serving process's RSS climb by that
+// much before the first collection.
 type KVPool struct {
 	layers, kvDim, blockTokens int
 	blockFloats                int
@@ -27,9 +34,9 @@ func NewKVPool(layers, kvDim, blockTokens int, capacityBytes int64) *KVPool {
 	p := &KVPool{
 		layers: layers, kvDim: kvDim, blockTokens: blockTokens,
 		blockFloats: blockFloats,
-		data:        make([]float32, n*blockFloats),
 		free:        make([]int, n),
 	}
+	p.data, _ = kernels.AllocFloats(p, n*blockFloats)
 	for i := range p.free {
 		p.free[i] = n - 1 - i // hand out low blocks first
 	}
