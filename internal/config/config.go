@@ -235,7 +235,7 @@ func Default() *Config {
 				InferenceRequests: 10,
 				InputLength:       128,
 				OutputLength:      64,
-				LeakWarmup:        10,
+				LeakWarmup:        50,
 				LeakWarmupMax:     300,
 			},
 			Throughput: Throughput{
