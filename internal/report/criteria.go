@@ -90,6 +90,11 @@ func Evaluate(results []*Loaded, sc config.SuccessCriteria) []Verdict {
 					vd.Status = Acceptable
 				case "fail":
 					vd.Status = Fail
+				case "inconclusive":
+					// Too few readings to tell growth from noise: no
+					// verdict rather than one the point estimate flips.
+					vd.Status = NotMeasured
+					vd.Basis = "inconclusive: " + d.Reason
 				}
 			}
 			out = append(out, vd)

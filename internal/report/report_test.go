@@ -384,3 +384,34 @@ func TestWorst(t *testing.T) {
 		}
 	}
 }
+
+// An interval too wide to judge is no verdict, not the point estimate's:
+// a quick run's leak slope would otherwise FAIL on warm-up noise.
+func TestInconclusiveLeakIsNotMeasured(t *testing.T) {
+	rs := fixtures(t)
+	found := false
+	for _, l := range rs {
+		for _, s := range l.Scenarios {
+			if s.Memory != nil && s.Memory.Drift != nil {
+				s.Memory.Drift.SlopeMBPerHour = 115
+				s.Memory.Drift.Verdict, s.Memory.Drift.Reason = "inconclusive", "the interval straddles 10 MB/hour"
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the fixtures have no leak measurement")
+	}
+	checked := 0
+	for _, v := range Evaluate(rs, config.Default().Benchmark.SuccessCriteria) {
+		if v.Criterion == "memory leak" && v.Value != nil {
+			checked++
+			if v.Status != NotMeasured || !strings.Contains(v.Basis, "inconclusive: the interval straddles") {
+				t.Errorf("got %s (%s), want NOT MEASURED as inconclusive", v.Status, v.Basis)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no measured memory-leak verdict to check")
+	}
+}
