@@ -126,6 +126,7 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		{"unknown model", []string{"latency", "--config", writeConfig(t, dir, ""), "--engine", srv.URL, "--model", "x", "--dialect", "vllm"}, `does not serve model "x" (it serves: m)`},
 		{"unknown dialect", []string{"latency", "--config", writeConfig(t, dir, ""), "--engine", srv.URL, "--dialect", "bogus"}, "bogus"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown quantization", []string{"serve", "--model", "tiny", "--quantization", "q3"}, `--quantization: unknown format "q3" (valid: fp32, fp16, int8, int4)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,14 @@ func TestMemoryOnTheEmbeddedEngine(t *testing.T) {
 	if m2 := scenario(t, res, "M2 int8"); m2.Skipped != "not available: the embedded engine has no --quantization yet (issue 4)" && !serveHasQuantization() {
 		t.Errorf("got M2 skipped %q, want not available with the reason", m2.Skipped)
 	}
+	if serveHasQuantization() {
+		for _, name := range []string{"M2 int8", "M3 int4"} {
+			m := scenario(t, res, name)
+			if m.Skipped != "" || m.Memory.WeightBytes <= 0 || m.Memory.WeightBytes >= m1.Memory.WeightBytes {
+				t.Errorf("got %s %q weight bytes %d, want run with fewer weight bytes than M1's %d", name, m.Skipped, m.Memory.WeightBytes, m1.Memory.WeightBytes)
+			}
+		}
+	}
 	m4 := scenario(t, res, "M4")
 	if m4.Skipped != "" || m4.Summary.Succeeded != 3 || m4.Memory.BeforeRSSBytes == 0 || m4.Memory.PeakRSSBytes < m4.Memory.BeforeRSSBytes {
 		t.Errorf("got M4 %q %+v, want 3 requests and before <= peak", m4.Skipped, m4.Memory)

@@ -87,7 +87,7 @@ request's record in a JSONL file beside it.`,
 		newReportCmd(),
 		newCompareCmd(),
 		newRunCmd(),
-		newServeCmd(),
+		newServeCmd(), newEvalCmd(),
 		newEnvCmd(),
 		newVersionCmd(),
 	)

@@ -23,6 +23,7 @@ type serveFlags struct {
 	threads  int
 	seed     uint64
 	logLevel string
+	quant    string
 }
 
 func newServeCmd() *cobra.Command {
@@ -44,6 +45,7 @@ request's "model" field.`,
 		Example: `  muaibench serve
   muaibench serve --model gpt2 --model gpt2-medium --addr 127.0.0.1:8000
   muaibench serve --model gpt2 --weights ~/models/gpt2
+  muaibench serve --quantization int8   # weights converted to 8 bits at load time
   muaibench serve --no-batching   # one sequence at a time, to measure what batching gains`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &sf) },
@@ -58,6 +60,7 @@ request's "model" field.`,
 	fs.Int64Var(&sf.sched.KVCacheBytes, "kv-cache-bytes", 0, "KV cache capacity in bytes (default: max-seqs full contexts, at most 1 GiB)")
 	fs.BoolVar(&sf.sched.NoBatching, "no-batching", false, "one sequence at a time (switches continuous batching off)")
 	fs.IntVar(&sf.threads, "threads", 0, "compute threads (default: every core)")
+	fs.StringVar(&sf.quant, "quantization", "fp32", "weight format, converted at load time: "+strings.Join(kernels.FormatNames(), ", "))
 	fs.Uint64Var(&sf.seed, "seed", 1, "seed of the synthetic weights")
 	fs.Int64Var(&sf.sched.Seed, "sampling-seed", 0, "seed for sampling requests that bring no seed of their own")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -70,6 +73,10 @@ func runServe(cmd *cobra.Command, sf *serveFlags) error {
 		return usageErr(fmt.Errorf("--log-level: %w", err))
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	format, err := kernels.ParseFormat(sf.quant)
+	if err != nil {
+		return usageErr(fmt.Errorf("--quantization: unknown format %q (valid: %s)", sf.quant, strings.Join(kernels.FormatNames(), ", ")))
+	}
 	if sf.threads > 0 {
 		kernels.SetThreads(sf.threads)
 	}
@@ -85,20 +92,20 @@ func runServe(cmd *cobra.Command, sf *serveFlags) error {
 	for _, name := range sf.models {
 		var m *infer.GPT2
 		if dir, ok := weights[name]; ok {
-			m, err = infer.Load(cmd.Context(), dir)
+			m, err = infer.Load(cmd.Context(), dir, infer.WithFormat(format))
 		} else {
 			var shape infer.Shape
 			shape, err = infer.ShapeByName(name)
 			if err != nil {
 				return usageErr(fmt.Errorf("--model %s: %w (or give --weights for a checkpoint)", name, err))
 			}
-			m, err = infer.NewSynthetic(shape, sf.seed)
+			m, err = infer.NewSynthetic(shape, sf.seed, infer.WithFormat(format))
 		}
 		if err != nil {
 			return usageErr(fmt.Errorf("--model %s: %w", name, err))
 		}
 		info := m.Info()
-		log.Info("model loaded", "model", name, "params", info.Params, "weight_bytes", info.WeightBytes,
+		log.Info("model loaded", "model", name, "params", info.Params, "quantization", info.Quantization, "weight_bytes", info.WeightBytes,
 			"weights", info.Weights, "kernels", kernels.Impl())
 		specs = append(specs, server.ModelSpec{Name: name, Model: m, Tokenizer: tok})
 	}

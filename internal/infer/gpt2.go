@@ -35,9 +35,9 @@ func New(w *Weights) (*GPT2, error) {
 }
 
 // NewSynthetic returns a GPT-2 model of the given shape with
-// SyntheticWeights(shape, seed).
-func NewSynthetic(shape Shape, seed uint64) (*GPT2, error) {
-	w, err := SyntheticWeights(shape, seed)
+// SyntheticWeights(shape, seed, opts...).
+func NewSynthetic(shape Shape, seed uint64, opts ...Option) (*GPT2, error) {
+	w, err := SyntheticWeights(shape, seed, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +46,8 @@ func NewSynthetic(shape Shape, seed uint64) (*GPT2, error) {
 
 // Load returns a GPT-2 model with the Hugging Face checkpoint in dir
 // (config.json and model.safetensors); see LoadWeights.
-func Load(ctx context.Context, dir string) (*GPT2, error) {
-	w, err := LoadWeights(ctx, dir)
+func Load(ctx context.Context, dir string, opts ...Option) (*GPT2, error) {
+	w, err := LoadWeights(ctx, dir, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,8 @@ func (g *GPT2) Info() ModelInfo {
 		Shape:         g.shape,
 		Weights:       g.w.Source,
 		WeightsSHA256: g.w.SHA256,
-		Quantization:  "fp32",
+		Quantization:  g.w.Format.String(),
+		Precision:     g.w.Precision(),
 		WeightBytes:   g.w.Bytes(),
 		Params:        g.shape.Params(),
 		EOS:           eos,

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -182,14 +183,24 @@ func TestSyntheticMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc/self/status")
 	}
+	weights, kv, hwm, rss, secs := memoryInChild(t, "fp32")
+	t.Logf("weights %.1f MiB, KV pool %.1f MiB, VmHWM %.1f MiB (%.3f× weights), VmRSS %.1f MiB, synthetic load %.2fs",
+		mib(weights), mib(kv), mib(hwm), float64(hwm)/float64(weights), mib(rss), secs)
+	if limit := weights*115/100 + kv; hwm > limit {
+		t.Errorf("got peak RSS %.1f MiB, want <= 1.15×weights + KV = %.1f MiB", mib(hwm), mib(limit))
+	}
+}
+
+// memoryInChild loads synthetic gpt2 in format in a child process and
+// returns what it measured.
+func memoryInChild(t *testing.T, format string) (weights, kv, hwm, rss int64, secs float64) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSyntheticMemory$", "-test.v")
-	cmd.Env = append(os.Environ(), "MUAIBENCH_MEMORY_CHILD=1")
+	cmd.Env = append(os.Environ(), "MUAIBENCH_MEMORY_CHILD=1", "MUAIBENCH_MEMORY_FORMAT="+format)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	var weights, kv, hwm, rss int64
-	var secs float64
 	for _, line := range strings.Split(string(out), "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "memory: "); ok {
 			fmt.Sscanf(rest, "weights=%d kv=%d hwm=%d rss=%d load=%g", &weights, &kv, &hwm, &rss, &secs)
@@ -198,19 +209,19 @@ func TestSyntheticMemory(t *testing.T) {
 	if weights == 0 {
 		t.Fatalf("child printed no memory line:\n%s", out)
 	}
-	t.Logf("weights %.1f MiB, KV pool %.1f MiB, VmHWM %.1f MiB (%.3f× weights), VmRSS %.1f MiB, synthetic load %.2fs",
-		mib(weights), mib(kv), mib(hwm), float64(hwm)/float64(weights), mib(rss), secs)
-	if limit := weights*115/100 + kv; hwm > limit {
-		t.Errorf("got peak RSS %.1f MiB, want <= 1.15×weights + KV = %.1f MiB", mib(hwm), mib(limit))
-	}
+	return weights, kv, hwm, rss, secs
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 func memoryChild(t *testing.T) {
 	shape, _ := ShapeByName("gpt2")
+	format, err := kernels.ParseFormat(cmp.Or(os.Getenv("MUAIBENCH_MEMORY_FORMAT"), "fp32"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
-	g, err := NewSynthetic(shape, 1)
+	g, err := NewSynthetic(shape, 1, WithFormat(format))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,15 +11,30 @@ import (
 // the same (==, not within a tolerance) however it is fed: prefilled whole
 // or in chunks of any size, decoded token by token, alone or in a batch
 // beside decodes and prefills of other sequences, on one goroutine or
-// several, on every kernel path. Seeded sampling then draws the same
+// several, on every kernel path and in every weight format. Seeded sampling then draws the same
 // tokens batched and unbatched.
 func TestForwardBitwiseInvariant(t *testing.T) {
-	g := testModel(t, 5)
 	tokens := testTokens(23, 9)
 	defer func(w int) { attnParallelWork = w }(attnParallelWork)
 	defer kernels.SetImpl(kernels.Impl())
+	shape, _ := ShapeByName("tiny")
+	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
+		g := testModel(t, 5)
+		if f != kernels.FP32 {
+			var err error
+			if g, err = NewSynthetic(shape, 5, WithFormat(f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		forwardInvariant(t, g, f.String(), tokens)
+	}
+}
+
+// forwardInvariant runs TestForwardBitwiseInvariant's checks on g, on
+// every kernel path.
+func forwardInvariant(t *testing.T, g *GPT2, name string, tokens []int) {
 	for _, impl := range kernels.Impls() {
-		t.Run(impl, func(t *testing.T) {
+		t.Run(name+"/"+impl, func(t *testing.T) {
 			if err := kernels.SetImpl(impl); err != nil {
 				t.Fatal(err)
 			}

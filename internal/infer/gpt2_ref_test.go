@@ -167,7 +167,7 @@ func testWeights(t *testing.T, seed uint64) *Weights {
 		}
 		tensors[tn.Name] = tn.Data
 	}
-	w, err := newWeights(shape)
+	w, err := newWeights(shape, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,11 @@ type ModelInfo struct {
 	Weights string
 	// WeightsSHA256 is the checkpoint's hash, or the synthetic seed as text.
 	WeightsSHA256 string
-	// Quantization is "fp32" until other formats exist.
+	// Quantization is the weight format: fp32, fp16, int8 or int4.
 	Quantization string
+	// Precision says which weights stay in higher precision than
+	// Quantization.
+	Precision string
 	// WeightBytes is the resident size of the weights.
 	WeightBytes int64
 	// Params is the number of parameters.

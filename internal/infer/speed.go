@@ -86,11 +86,11 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, bandwidth float64) (S
 }
 
 // decodeBytes is the weight bytes one decode step reads: every weight but
-// the position embeddings, of which it reads one row.
+// the position embeddings (FP32 in every format), of which it reads one
+// row.
 func decodeBytes(info ModelInfo) int64 {
 	sh := info.Shape
-	wpe := int64(sh.Context) * int64(sh.Embd) * info.WeightBytes / max(info.Params, 1)
-	return info.WeightBytes - wpe
+	return info.WeightBytes - int64(sh.Context)*int64(sh.Embd)*4
 }
 
 func kvBytes(sh Shape, tokens int) int64 {

@@ -18,9 +18,10 @@ const synthChunk = 1 << 18
 //
 // Matrices are drawn into a scratch buffer per core that is reused for
 // every tensor and packed from there, so no second full copy of the model
-// is ever held.
-func SyntheticWeights(shape Shape, seed uint64) (*Weights, error) {
-	w, err := newWeights(shape)
+// is ever held. Options choose the storage format (WithFormat); the drawn
+// values do not depend on it.
+func SyntheticWeights(shape Shape, seed uint64, opts ...Option) (*Weights, error) {
+	w, err := newWeights(shape, opts)
 	if err != nil {
 		return nil, err
 	}

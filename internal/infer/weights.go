@@ -22,6 +22,10 @@ type Weights struct {
 	// LNFGamma and LNFBeta are the final LayerNorm's parameters.
 	LNFGamma, LNFBeta []float32
 
+	// Format is how the Linear layers' matrices are stored, EmbedFormat
+	// how WTE is; see WithFormat.
+	Format, EmbedFormat kernels.Format
+
 	// Source is "synthetic" or the checkpoint's path.
 	Source string
 	// SHA256 is the checkpoint's hash, or the synthetic seed as text.
@@ -74,6 +78,8 @@ type tensorSpec struct {
 	vec    *[]float32
 	packed **kernels.Packed
 	embed  **Embedding
+	// format is how a matrix or the embedding is stored.
+	format kernels.Format
 	// std is the normal initialisation's standard deviation; with std 0
 	// every element is fill.
 	std  float64
@@ -116,9 +122,9 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 			jobs = append(jobs, job{t: t, n: n, vec: *t.vec})
 			continue
 		case layoutNK:
-			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.Pack(d, t.shape[0], t.shape[1]) }})
+			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.PackAs(d, t.shape[0], t.shape[1], t.format) }})
 		case layoutKN:
-			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.PackKN(d, t.shape[0], t.shape[1]) }})
+			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.PackKNAs(d, t.shape[0], t.shape[1], t.format) }})
 		case layoutEmbedding:
 			vocab, embd := t.shape[0], t.shape[1]
 			e := &Embedding{Vocab: vocab, Embd: embd, PartRows: embedPartRows(vocab, embd)}
@@ -127,7 +133,7 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 			for p := range e.Parts {
 				lo, hi := e.partRange(p)
 				jobs = append(jobs, job{t: t, off: lo * embd, n: (hi - lo) * embd, store: func(d []float32) {
-					e.Parts[p] = kernels.Pack(d, hi-lo, embd)
+					e.Parts[p] = kernels.PackAs(d, hi-lo, embd, t.format)
 				}})
 				scratchLen = max(scratchLen, (hi-lo)*embd)
 			}
@@ -171,7 +177,7 @@ func (w *Weights) specs() []tensorSpec {
 		return tensorSpec{name: name, shape: []int{n}, layout: layoutVector, vec: p, fill: fill}
 	}
 	specs := []tensorSpec{
-		{name: "wte.weight", shape: []int{s.Vocab, e}, layout: layoutEmbedding, embed: &w.WTE, std: std},
+		{name: "wte.weight", shape: []int{s.Vocab, e}, layout: layoutEmbedding, embed: &w.WTE, std: std, format: w.EmbedFormat},
 		{name: "wpe.weight", shape: []int{s.Context, e}, layout: layoutVector, vec: &w.WPE, std: std},
 	}
 	for i := range w.Blocks {
@@ -180,15 +186,15 @@ func (w *Weights) specs() []tensorSpec {
 		specs = append(specs,
 			vec(p+"ln_1.weight", &b.LN1Gamma, e, 1),
 			vec(p+"ln_1.bias", &b.LN1Beta, e, 0),
-			tensorSpec{name: p + "attn.c_attn.weight", shape: []int{e, 3 * e}, layout: layoutKN, packed: &b.Attn, std: std},
+			tensorSpec{name: p + "attn.c_attn.weight", shape: []int{e, 3 * e}, layout: layoutKN, packed: &b.Attn, format: w.Format, std: std},
 			vec(p+"attn.c_attn.bias", &b.AttnBias, 3*e, 0),
-			tensorSpec{name: p + "attn.c_proj.weight", shape: []int{e, e}, layout: layoutKN, packed: &b.AttnProj, std: residStd},
+			tensorSpec{name: p + "attn.c_proj.weight", shape: []int{e, e}, layout: layoutKN, packed: &b.AttnProj, format: w.Format, std: residStd},
 			vec(p+"attn.c_proj.bias", &b.AttnProjBias, e, 0),
 			vec(p+"ln_2.weight", &b.LN2Gamma, e, 1),
 			vec(p+"ln_2.bias", &b.LN2Beta, e, 0),
-			tensorSpec{name: p + "mlp.c_fc.weight", shape: []int{e, 4 * e}, layout: layoutKN, packed: &b.FC, std: std},
+			tensorSpec{name: p + "mlp.c_fc.weight", shape: []int{e, 4 * e}, layout: layoutKN, packed: &b.FC, format: w.Format, std: std},
 			vec(p+"mlp.c_fc.bias", &b.FCBias, 4*e, 0),
-			tensorSpec{name: p + "mlp.c_proj.weight", shape: []int{4 * e, e}, layout: layoutKN, packed: &b.FCProj, std: residStd},
+			tensorSpec{name: p + "mlp.c_proj.weight", shape: []int{4 * e, e}, layout: layoutKN, packed: &b.FCProj, format: w.Format, std: residStd},
 			vec(p+"mlp.c_proj.bias", &b.FCProjBias, e, 0),
 		)
 	}
@@ -199,12 +205,14 @@ func (w *Weights) specs() []tensorSpec {
 	return specs
 }
 
-// newWeights returns empty Weights for shape, ready for specs.
-func newWeights(shape Shape) (*Weights, error) {
+// newWeights returns empty Weights for shape in the format opts ask for,
+// ready for specs.
+func newWeights(shape Shape, opts []Option) (*Weights, error) {
 	if err := shape.Validate(); err != nil {
 		return nil, err
 	}
-	return &Weights{Shape: shape, Blocks: make([]BlockWeights, shape.Layers)}, nil
+	o := applyOptions(opts)
+	return &Weights{Shape: shape, Blocks: make([]BlockWeights, shape.Layers), Format: o.format, EmbedFormat: embedFormat(o.format)}, nil
 }
 
 // Tensors returns the weights as checkpoint tensors in Hugging Face GPT-2

@@ -57,7 +57,8 @@ func cmpOrInt(a, b int) int {
 // "transformer." prefix). Tensors are read one at a time and packed, so
 // the load never holds two copies of the model. A tensor whose shape does
 // not fit the config stops the load with an error naming both shapes.
-func LoadWeights(ctx context.Context, dir string) (*Weights, error) {
+// Options choose the storage format (WithFormat).
+func LoadWeights(ctx context.Context, dir string, opts ...Option) (*Weights, error) {
 	shape, err := ReadShape(dir)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func LoadWeights(ctx context.Context, dir string) (*Weights, error) {
 	sum := make(chan hashResult, 1)
 	go func() { sum <- hashFile(path) }()
 
-	w, err := loadSafetensors(ctx, shape, path)
+	w, err := loadSafetensors(ctx, shape, path, opts)
 	h := <-sum
 	if err != nil {
 		return nil, err
@@ -79,13 +80,13 @@ func LoadWeights(ctx context.Context, dir string) (*Weights, error) {
 	return w, nil
 }
 
-func loadSafetensors(ctx context.Context, shape Shape, path string) (*Weights, error) {
+func loadSafetensors(ctx context.Context, shape Shape, path string, opts []Option) (*Weights, error) {
 	f, err := OpenSafetensors(path)
 	if err != nil {
 		return nil, fmt.Errorf("infer: %w", err)
 	}
 	defer f.Close()
-	w, err := newWeights(shape)
+	w, err := newWeights(shape, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -113,6 +113,8 @@ var (
 		"KV cache pool size in bytes.", modelLabel, nil)
 	descKVRatio = prometheus.NewDesc("muaibench_kv_cache_usage_ratio",
 		"KV cache bytes used over capacity (0 to 1).", modelLabel, nil)
+	descWeightBytes = prometheus.NewDesc("muaibench_weight_bytes",
+		"Resident size of the model's weights in their stored format.", append(modelLabel, "quantization"), nil)
 	descMaxSeqs = prometheus.NewDesc("muaibench_max_seqs",
 		"Most sequences in one step, as configured.", append(modelLabel, "batching"), nil)
 )
@@ -122,7 +124,7 @@ type schedCollector struct{ s *Server }
 
 func (c schedCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRunning, descWaiting, descPrompt, descGen, descSteps,
-		descKVUsed, descKVCap, descKVRatio, descMaxSeqs} {
+		descKVUsed, descKVCap, descKVRatio, descMaxSeqs, descWeightBytes} {
 		ch <- d
 	}
 }
@@ -148,5 +150,7 @@ func (c schedCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descKVRatio, prometheus.GaugeValue, ratio)
 		ch <- prometheus.MustNewConstMetric(descMaxSeqs, prometheus.GaugeValue, float64(o.MaxSeqs),
 			m.name, strconv.FormatBool(!o.NoBatching))
+		ch <- prometheus.MustNewConstMetric(descWeightBytes, prometheus.GaugeValue, float64(m.info.WeightBytes),
+			m.name, m.info.Quantization)
 	}
 }

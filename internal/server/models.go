@@ -9,18 +9,21 @@ import (
 
 // modelCard is this server's description of a model in /v1/models.
 type modelCard struct {
-	Shape          infer.Shape `json:"shape"`
-	Params         int64       `json:"params"`
-	Weights        string      `json:"weights"`
-	WeightsSHA256  string      `json:"weights_sha256"`
-	WeightBytes    int64       `json:"weight_bytes"`
-	Quantization   string      `json:"quantization"`
-	Tokenizer      string      `json:"tokenizer"`
-	KVCacheBytes   int64       `json:"kv_cache_bytes"`
-	BlockTokens    int         `json:"kv_block_tokens"`
-	MaxSeqs        int         `json:"max_seqs"`
-	MaxBatchTokens int         `json:"max_batch_tokens"`
-	Batching       bool        `json:"batching"`
+	Shape         infer.Shape `json:"shape"`
+	Params        int64       `json:"params"`
+	Weights       string      `json:"weights"`
+	WeightsSHA256 string      `json:"weights_sha256"`
+	WeightBytes   int64       `json:"weight_bytes"`
+	Quantization  string      `json:"quantization"`
+	// Precision says which weights stay in higher precision than
+	// Quantization.
+	Precision      string `json:"weight_precision"`
+	Tokenizer      string `json:"tokenizer"`
+	KVCacheBytes   int64  `json:"kv_cache_bytes"`
+	BlockTokens    int    `json:"kv_block_tokens"`
+	MaxSeqs        int    `json:"max_seqs"`
+	MaxBatchTokens int    `json:"max_batch_tokens"`
+	Batching       bool   `json:"batching"`
 }
 
 type modelEntry struct {
@@ -41,6 +44,7 @@ func (m *model) card() modelCard {
 		WeightsSHA256:  m.info.WeightsSHA256,
 		WeightBytes:    m.info.WeightBytes,
 		Quantization:   m.info.Quantization,
+		Precision:      m.info.Precision,
 		Tokenizer:      m.tok.Name(),
 		KVCacheBytes:   m.sched.Pool().CapacityBytes(),
 		BlockTokens:    o.BlockTokens,

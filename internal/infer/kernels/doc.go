@@ -28,6 +28,17 @@
 // rounds each product before adding it, so it agrees with the SIMD paths
 // within rounding, not bitwise; each path is batch-invariant on its own.
 //
+// A Packed may also store its panels as FP16, INT8 (symmetric, a float32
+// scale per block of 32 rows along K per output feature) or INT4 (a scale
+// and a minimum per such block); see Format, PackAs and PackKNAs. Weights
+// are widened to float32 in registers and activations stay float32: decode
+// runs fused kernels (four panels at once, F16C's VCVTPH2PS or integer
+// widening, then the same FMA chain as FP32), prefill widens one panel at a
+// time into a worker's scratch and runs the float32 tiles over it. Both
+// widen each weight to the same float32 bits, so every format keeps the
+// batch invariance above. Without a fused kernel (AVX2, pure Go), decode
+// widens panel by panel as prefill does.
+//
 // Work is split over a pool of worker goroutines shared by every caller
 // (SetThreads); each loop is cut into a few chunks per thread that the
 // caller and the workers take in turn, and idle workers poll briefly before

@@ -13,6 +13,10 @@ var genericImpl = &impl{
 	axpy: axpyGeneric,
 	sum:  sumGeneric,
 
+	deq16: deq16Generic,
+	deq8:  deq8Generic,
+	deq4:  deq4Generic,
+
 	lanes:  1,
 	gelu:   geluGeneric,
 	expSum: expSumGeneric,

@@ -38,6 +38,22 @@ type impl struct {
 	gelu func(x *float32, n int)
 	// expSum sets x[i] = e^(x[i]−mx) over n floats and returns their sum.
 	expSum func(x *float32, n int, mx float32) float32
+	// deq16 widens n halves to floats; deq8 and deq4 widen rows rows of a
+	// panel block (see Packed.dequantPanel). Every path gives the same bits.
+	deq16 func(src *uint16, dst *float32, n int)
+	deq8  func(src *int8, dst, scale *float32, rows int)
+	deq4  func(src *byte, dst, scale, min *float32, rows int)
+	// gemvF16, gemvQ8 and gemvQ4 add one row x times qgroup consecutive
+	// full panels of a quantized matrix to acc (qgroup×32 floats), widening
+	// the weights in registers bitwise as deq16, deq8 and deq4 do: F16
+	// over rows rows from src, Q8 and Q4 over one block of rows <= 32
+	// rows with the block's scales (and mins). pstride and sstride are the
+	// bytes from one panel's rows, and scales, to the next's. Nil falls
+	// back to widening each panel and running gemv.
+	qgroup  int
+	gemvF16 func(acc *float32, src *uint16, pstride int, x *float32, rows int)
+	gemvQ8  func(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
+	gemvQ4  func(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
 	// sum reads n floats and returns their sum; it exists to measure read
 	// bandwidth.
 	sum func(p *float32, n int) float32

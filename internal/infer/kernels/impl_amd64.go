@@ -58,6 +58,42 @@ func axpyAVX2(alpha float32, x, y *float32, n int)
 //go:noescape
 func sumAVX2(p *float32, n int) float32
 
+//go:noescape
+func deq16AVX512(src *uint16, dst *float32, n int)
+
+//go:noescape
+func deq8AVX512(src *int8, dst, scale *float32, rows int)
+
+//go:noescape
+func deq4AVX512(src *byte, dst, scale, min *float32, rows int)
+
+//go:noescape
+func deq16F16C(src *uint16, dst *float32, n int)
+
+//go:noescape
+func deq8AVX2(src *int8, dst, scale *float32, rows int)
+
+//go:noescape
+func deq4AVX2(src *byte, dst, scale, min *float32, rows int)
+
+//go:noescape
+func gemvF16x4AVX512(acc *float32, src *uint16, pstride int, x *float32, rows int)
+
+//go:noescape
+func gemvQ8x4AVX512(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
+
+//go:noescape
+func gemvQ4x4AVX512(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
+
+//go:noescape
+func gemvF16x2AVX2(acc *float32, src *uint16, pstride int, x *float32, rows int)
+
+//go:noescape
+func gemvQ8x2AVX2(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
+
+//go:noescape
+func gemvQ4x2AVX2(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
+
 var avx512Impl = &impl{
 	name: "avx512",
 	mr:   12,
@@ -66,6 +102,15 @@ var avx512Impl = &impl{
 	dot:  dotAVX512,
 	axpy: axpyAVX512,
 	sum:  sumAVX512,
+
+	deq16: deq16AVX512,
+	deq8:  deq8AVX512,
+	deq4:  deq4AVX512,
+
+	qgroup:  4,
+	gemvF16: gemvF16x4AVX512,
+	gemvQ8:  gemvQ8x4AVX512,
+	gemvQ4:  gemvQ4x4AVX512,
 
 	dotRows:  dotRowsAVX512,
 	axpyRows: axpyRowsAVX512,
@@ -82,6 +127,15 @@ var avx2Impl = &impl{
 	dot:  dotAVX2,
 	axpy: axpyAVX2,
 	sum:  sumAVX2,
+
+	deq16: deq16F16C, // replaced by deq16Generic without F16C
+	deq8:  deq8AVX2,
+	deq4:  deq4AVX2,
+
+	qgroup:  2,
+	gemvF16: gemvF16x2AVX2, // nil without F16C
+	gemvQ8:  gemvQ8x2AVX2,
+	gemvQ4:  gemvQ4x2AVX2,
 
 	dotRows:  dotRowsAVX2,
 	axpyRows: axpyRowsAVX2,
@@ -107,6 +161,9 @@ func simdImpls() []*impl {
 		s = append(s, avx512Impl)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		if !cpu.X86.HasF16C {
+			avx2Impl.deq16, avx2Impl.gemvF16 = deq16Generic, nil
+		}
 		s = append(s, avx2Impl)
 	}
 	return s

@@ -10,38 +10,42 @@ import (
 // TestMatMulRowInvariant checks that a row of MatMul is bitwise the same
 // whatever m is and whatever rows surround it, on every path: decode
 // (m = 1), every tile position, edge tiles and partial panels, with and
-// without bias. Batch invariance of the whole model rests on it.
+// without bias, in every weight format. Batch invariance of the whole model rests on it.
 func TestMatMulRowInvariant(t *testing.T) {
-	shapes := []struct{ n, k int }{{1, 1}, {31, 7}, {64, 64}, {97, 130}, {130, 768}, {40, 4300}}
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, im := range impls {
-		for _, sh := range shapes {
-			for _, withBias := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/n=%d/k=%d/bias=%v", im.name, sh.n, sh.k, withBias), func(t *testing.T) {
-					t.Parallel()
-					w := Pack(randSlice(r, sh.n*sh.k), sh.n, sh.k)
-					var bias []float32
-					if withBias {
-						bias = randSlice(r, sh.n)
-					}
-					const rows = 29 // past two AVX-512 row blocks, with an edge tile
-					x := randSlice(r, rows*sh.k)
-					alone := make([]float32, rows*sh.n)
-					for i := range rows {
-						matMul(im, alone[i*sh.n:(i+1)*sh.n], x[i*sh.k:(i+1)*sh.k], 1, w, bias)
-					}
-					for _, m := range []int{2, 5, 12, 13, 29} {
-						for i0 := 0; i0+m <= rows; i0 += m {
-							got := make([]float32, m*sh.n)
-							matMul(im, got, x[i0*sh.k:(i0+m)*sh.k], m, w, bias)
-							for i := range got {
-								if want := alone[i0*sh.n+i]; got[i] != want {
-									t.Fatalf("m=%d: row %d col %d = %g, want %g bitwise (m=1)", m, i0+i/sh.n, i%sh.n, got[i], want)
+	shapes := []struct{ n, k int }{{1, 1}, {31, 7}, {64, 64}, {97, 130}, {130, 768}, {40, 4300}, {290, 100}}
+	seed := uint64(0)
+	for _, f := range []Format{FP32, FP16, INT8, INT4} {
+		for _, im := range impls {
+			for _, sh := range shapes {
+				for _, withBias := range []bool{false, true} {
+					seed++
+					r := rand.New(rand.NewPCG(5, seed)) // one per parallel subtest
+					t.Run(fmt.Sprintf("%s/%s/n=%d/k=%d/bias=%v", f, im.name, sh.n, sh.k, withBias), func(t *testing.T) {
+						t.Parallel()
+						w := PackAs(randSlice(r, sh.n*sh.k), sh.n, sh.k, f)
+						var bias []float32
+						if withBias {
+							bias = randSlice(r, sh.n)
+						}
+						const rows = 29 // past two AVX-512 row blocks, with an edge tile
+						x := randSlice(r, rows*sh.k)
+						alone := make([]float32, rows*sh.n)
+						for i := range rows {
+							matMul(im, alone[i*sh.n:(i+1)*sh.n], x[i*sh.k:(i+1)*sh.k], 1, w, bias)
+						}
+						for _, m := range []int{2, 5, 12, 13, 29} {
+							for i0 := 0; i0+m <= rows; i0 += m {
+								got := make([]float32, m*sh.n)
+								matMul(im, got, x[i0*sh.k:(i0+m)*sh.k], m, w, bias)
+								for i := range got {
+									if want := alone[i0*sh.n+i]; got[i] != want {
+										t.Fatalf("m=%d: row %d col %d = %g, want %g bitwise (m=1)", m, i0+i/sh.n, i%sh.n, got[i], want)
+									}
 								}
 							}
 						}
-					}
-				})
+					})
+				}
 			}
 		}
 	}

@@ -23,6 +23,10 @@ func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	// The weights may live outside the Go heap, released when w is
 	// collected: w must outlive the kernels.
 	defer runtime.KeepAlive(w)
+	if w.format != FP32 {
+		matMulQuant(im, out, x, m, w, bias)
+		return
+	}
 	if m == 1 {
 		// Whole groups of four panels, which gemv streams at once.
 		parallelFor(w.panels(), 4, func(lo, hi int) { gemvPanels(im, out, x, w, bias, lo, hi) })
@@ -69,14 +73,14 @@ const kc = 4096
 func gemmPanels(im *impl, out, xp []float32, m int, w *Packed, bias []float32, lo, hi int) {
 	for q := lo; q < hi; q++ {
 		for k0 := 0; k0 < w.K || k0 == 0; k0 += kc {
-			gemmBlock(im, out, xp, m, w, bias, q, k0)
+			gemmBlock(im, out, xp, m, w, ptr(w.data, q*w.K*nr), bias, q, k0)
 		}
 	}
 }
 
-// gemmBlock adds depth [k0, k0+kc) of panel q to out for all m rows; the
-// first pass starts from the bias.
-func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, bias []float32, q, k0 int) {
+// gemmBlock adds depth [k0, k0+kc) of panel q, whose float32 rows start at
+// pan, to out for all m rows; the first pass starts from the bias.
+func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, pan *float32, bias []float32, q, k0 int) {
 	n, k, mr := w.N, w.K, im.mr
 	kn := min(kc, k-k0)
 	acc := 0
@@ -85,7 +89,7 @@ func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, bias []float32, q,
 	}
 	j0 := q * nr
 	cols := min(nr, n-j0)
-	wp := ptr(w.data, q*k*nr+k0*nr)
+	wp := off(pan, k0*nr)
 	var b [nr]float32
 	var bp *float32
 	if bias != nil {

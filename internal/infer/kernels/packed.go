@@ -13,8 +13,16 @@ type Packed struct {
 	_    noCopy
 	N, K int
 	// data holds ceil(N/32) panels of K rows of 32 floats; the columns past
-	// N in the last panel are zero.
+	// N in the last panel are zero. It is nil unless format is FP32.
 	data []float32
+	// format says how the weights are stored; the quantized formats keep
+	// the same panels in q, panel after panel, Format.rowBytes a row.
+	format Format
+	q      []byte
+	// scale and min hold, for INT8 and INT4, ceil(K/32) rows of 32 floats
+	// per panel: row b scales rows [32b, 32b+32) of the panel (min: INT4
+	// only).
+	scale, min []float32
 	// free releases data at once; otherwise it goes when p is collected.
 	free func()
 }
@@ -74,12 +82,17 @@ func PackKN(w []float32, k, n int) *Packed {
 	return p
 }
 
-// Row copies row i (length K) of the original [N][K] matrix into dst. The
-// model uses it for the token embedding lookup, since GPT-2 ties its LM head
-// to the embedding and one Packed serves both.
+// Row copies row i (length K) of the original [N][K] matrix into dst,
+// dequantized. The model uses it for the token embedding lookup, since
+// GPT-2 ties its LM head to the embedding and one Packed serves both.
 func (p *Packed) Row(i int, dst []float32) {
 	if i < 0 || i >= p.N {
 		panic("kernels: Row: index out of range")
+	}
+	if p.format != FP32 {
+		p.rowQuant(i, dst[:p.K])
+		runtime.KeepAlive(p)
+		return
 	}
 	src := p.panel(i / nr)[i%nr:]
 	dst = dst[:p.K]
@@ -89,8 +102,13 @@ func (p *Packed) Row(i int, dst []float32) {
 	runtime.KeepAlive(p)
 }
 
-// Bytes is the resident size of the packed weights.
-func (p *Packed) Bytes() int64 { return int64(len(p.data)) * 4 }
+// Bytes is the resident size of the packed weights, scales included.
+func (p *Packed) Bytes() int64 {
+	return int64(len(p.data)+len(p.scale)+len(p.min))*4 + int64(len(p.q))
+}
+
+// Format returns how the weights are stored.
+func (p *Packed) Format() Format { return p.format }
 
 // Free releases the packed weights now rather than when p is collected:
 // large ones live outside the Go heap, which the collector does not see
@@ -99,7 +117,7 @@ func (p *Packed) Free() {
 	if p.free != nil {
 		p.free()
 	}
-	p.data, p.N, p.K = nil, 0, 0
+	p.data, p.q, p.scale, p.min, p.N, p.K = nil, nil, nil, nil, 0, 0
 }
 
 // noCopy makes go vet's copylocks check report copies of a Packed.

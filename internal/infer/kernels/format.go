@@ -1,0 +1,129 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Format is how a Packed stores its weights. Every format keeps the panel
+// layout (K rows of 32 output features) and is multiplied in float32: the
+// kernels widen one panel at a time into a scratch buffer of the worker's
+// and run the float32 tiles over it, so activations stay float32 and there
+// is never a whole dequantized copy in memory.
+type Format uint8
+
+const (
+	// FP32 stores float32 weights.
+	FP32 Format = iota
+	// FP16 stores IEEE 754 half-precision weights.
+	FP16
+	// INT8 stores symmetric 8-bit integers in [-127, 127] with one float32
+	// scale per block of 32 rows (along K) per output feature.
+	INT8
+	// INT4 stores 4-bit integers in [0, 15] with one float32 scale and one
+	// float32 minimum per block of 32 rows per output feature:
+	// w = q·scale + min. On normal(0, 1) blocks of 32 the minimum gives an
+	// RMS error of 0.078, against 0.094 for symmetric levels −8..7 and
+	// 0.097 for ±7, for 4 more bytes per block.
+	INT4
+)
+
+// qblock is the number of K rows that share a scale in INT8 and INT4.
+const qblock = 32
+
+var formatNames = [...]string{FP32: "fp32", FP16: "fp16", INT8: "int8", INT4: "int4"}
+
+// String returns the format's name: fp32, fp16, int8 or int4.
+func (f Format) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", f)
+}
+
+// FormatNames lists the names ParseFormat accepts, in order of precision.
+func FormatNames() []string { return append([]string(nil), formatNames[:]...) }
+
+// ParseFormat returns the format named s (fp32, fp16, int8 or int4).
+func ParseFormat(s string) (Format, error) {
+	for f, name := range formatNames {
+		if strings.EqualFold(s, name) {
+			return Format(f), nil
+		}
+	}
+	return 0, fmt.Errorf("kernels: unknown weight format %q (valid: %s)", s, strings.Join(formatNames[:], ", "))
+}
+
+// rowBytes is the number of bytes one panel row of 32 weights takes.
+func (f Format) rowBytes() int {
+	switch f {
+	case FP16:
+		return 2 * nr
+	case INT8:
+		return nr
+	case INT4:
+		return nr / 2
+	}
+	return 4 * nr
+}
+
+// f32ToF16 rounds v to the nearest half, ties to even, as VCVTPS2PH does
+// with round-to-nearest.
+func f32ToF16(v float32) uint16 {
+	b := math.Float32bits(v)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23) & 0xff
+	man := b & 0x7fffff
+	switch {
+	case exp == 0xff: // Inf or NaN
+		if man != 0 {
+			return sign | 0x7e00
+		}
+		return sign | 0x7c00
+	case exp > 127+15: // overflows half
+		return sign | 0x7c00
+	case exp >= 127-14: // normal half
+		e := uint32(exp - 127 + 15)
+		h := e<<10 | man>>13
+		rest := man & 0x1fff
+		if rest > 0x1000 || rest == 0x1000 && h&1 != 0 {
+			h++ // may carry into the exponent, up to Inf: still right
+		}
+		return sign | uint16(h)
+	case exp >= 127-25: // subnormal half
+		m := man | 0x800000
+		// The half subnormal unit is 2^-24; v = m·2^(exp−150), so
+		// v/2^-24 = m >> (126 − exp).
+		shift := uint(126 - exp)
+		h := m >> shift
+		rest := m & (1<<shift - 1)
+		half := uint32(1) << (shift - 1)
+		if rest > half || rest == half && h&1 != 0 {
+			h++
+		}
+		return sign | uint16(h)
+	}
+	return sign
+}
+
+// f16ToF32 widens a half exactly.
+func f16ToF32(h uint16) float32 {
+	sign := uint32(h&0x8000) << 16
+	exp := uint32(h>>10) & 0x1f
+	man := uint32(h & 0x3ff)
+	switch {
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp+127-15)<<23 | man<<13)
+	case man == 0:
+		return math.Float32frombits(sign)
+	}
+	// Subnormal half: man·2^-24, exact in float32.
+	v := float32(man) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
+	}
+	return v
+}

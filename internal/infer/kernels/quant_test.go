@@ -1,0 +1,184 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+var quantFormats = []Format{FP16, INT8, INT4}
+
+func TestParseFormat(t *testing.T) {
+	for _, name := range FormatNames() {
+		f, err := ParseFormat(name)
+		if err != nil || f.String() != name {
+			t.Errorf("ParseFormat(%q) = %v, %v, want %s", name, f, err, name)
+		}
+	}
+	if _, err := ParseFormat("q5"); err == nil || err.Error() != `kernels: unknown weight format "q5" (valid: fp32, fp16, int8, int4)` {
+		t.Errorf("ParseFormat(q5) error = %v", err)
+	}
+}
+
+// TestF16 checks that every half survives widening and narrowing, and that
+// narrowing rounds to the nearest half.
+func TestF16(t *testing.T) {
+	for h := range 1 << 16 {
+		v := f16ToF32(uint16(h))
+		if v != v {
+			continue
+		}
+		if got := f32ToF16(v); got != uint16(h) {
+			t.Fatalf("f32ToF16(f16ToF32(%#x) = %g) = %#x", h, v, got)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		v := float32(r.NormFloat64() * math.Exp2(float64(r.IntN(40)-30)))
+		h := f32ToF16(v)
+		got := math.Abs(float64(f16ToF32(h)) - float64(v))
+		for _, nb := range []uint16{h - 1, h + 1} {
+			if f16ToF32(nb)*v < 0 || nb&0x7c00 == 0x7c00 {
+				continue
+			}
+			if other := math.Abs(float64(f16ToF32(nb)) - float64(v)); other < got {
+				t.Fatalf("f32ToF16(%g) = %g, but %g is nearer", v, f16ToF32(h), f16ToF32(nb))
+			}
+		}
+	}
+}
+
+// quantBound returns, for each output feature j of w ([N][K]), the most a
+// weight of it may move when stored in format f, as a function of the
+// weight itself.
+func quantBound(f Format, w []float32, n, k int) func(j int, wv float32) float64 {
+	colMax := make([]float64, n)
+	colRange := make([]float64, n)
+	for j := range n {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range w[j*k : j*k+k] {
+			colMax[j] = max(colMax[j], math.Abs(float64(v)))
+			lo, hi = min(lo, float64(v)), max(hi, float64(v))
+		}
+		colRange[j] = hi - lo
+	}
+	return func(j int, wv float32) float64 {
+		switch f {
+		case FP16:
+			return math.Abs(float64(wv))/2048 + 1.0/(1<<25)
+		case INT8:
+			return colMax[j]/254*(1+1e-6) + 1e-30
+		case INT4:
+			return colRange[j]/30*(1+1e-6) + colRange[j]*1e-6 + 1e-30
+		}
+		return 0
+	}
+}
+
+// TestQuantMatMulMatchesReference checks MatMul on every format and path
+// against x·Wᵀ + b in float64 from the unquantized weights, within the
+// format's rounding of each weight plus float32 summation.
+func TestQuantMatMulMatchesReference(t *testing.T) {
+	shapes := []struct{ n, k int }{{1, 1}, {31, 7}, {33, 65}, {97, 130}, {64, 768}, {40, 600}, {256, 100}, {300, 768}}
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, f := range quantFormats {
+		for _, im := range impls {
+			for _, sh := range shapes {
+				for _, m := range []int{1, 3, 13} {
+					t.Run(fmt.Sprintf("%s/%s/n=%d/k=%d/m=%d", f, im.name, sh.n, sh.k, m), func(t *testing.T) {
+						w := randSlice(r, sh.n*sh.k)
+						x := randSlice(r, m*sh.k)
+						bias := randSlice(r, sh.n)
+						want, tol := reference(x, w, bias, m, sh.n, sh.k)
+						wb := quantBound(f, w, sh.n, sh.k)
+						p := PackAs(w, sh.n, sh.k, f)
+						got := make([]float32, m*sh.n)
+						matMul(im, got, x, m, p, bias)
+						for i := range m {
+							for j := range sh.n {
+								var qt float64
+								for kk := range sh.k {
+									qt += math.Abs(float64(x[i*sh.k+kk])) * wb(j, w[j*sh.k+kk])
+								}
+								o := i*sh.n + j
+								if d := math.Abs(float64(got[o]) - want[o]); d > 2*tol[o]+qt*(1+1e-5) {
+									t.Fatalf("out[%d][%d] = %g, want %g within %g", i, j, got[o], want[o], 2*tol[o]+qt)
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestQuantPathsMatchGeneric checks that every path widens panels to the
+// same bits as the generic one, and that Row gives what MatMul multiplies.
+func TestQuantPathsMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, f := range quantFormats {
+		for _, sh := range []struct{ n, k int }{{1, 1}, {40, 70}, {64, 768}} {
+			w := randSlice(r, sh.n*sh.k)
+			p := PackAs(w, sh.n, sh.k, f)
+			q := PackKNAs(transpose(w, sh.n, sh.k), sh.k, sh.n, f)
+			want := make([]float32, sh.k*nr)
+			for pi := range p.panels() {
+				genericImpl.dequantPanel(p, want, pi)
+				for _, im := range impls {
+					got := make([]float32, sh.k*nr)
+					im.dequantPanel(p, got, pi)
+					kn := make([]float32, sh.k*nr)
+					im.dequantPanel(q, kn, pi)
+					for i := range got {
+						if got[i] != want[i] || kn[i] != want[i] {
+							t.Fatalf("%s/%s panel %d [%d] = %g (PackKNAs %g), want %g (generic)", f, im.name, pi, i, got[i], kn[i], want[i])
+						}
+					}
+				}
+				for c := range min(nr, sh.n-pi*nr) {
+					row := make([]float32, sh.k)
+					p.Row(pi*nr+c, row)
+					for kk, v := range row {
+						if v != want[kk*nr+c] {
+							t.Fatalf("%s: Row(%d)[%d] = %g, want %g", f, pi*nr+c, kk, v, want[kk*nr+c])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// dequantPanel calls p.dequantPanel with im, for tests that range over
+// paths.
+func (im *impl) dequantPanel(p *Packed, dst []float32, q int) { p.dequantPanel(im, dst, q) }
+
+func transpose(w []float32, n, k int) []float32 {
+	t := make([]float32, len(w))
+	for j := range n {
+		for kk := range k {
+			t[kk*n+j] = w[j*k+kk]
+		}
+	}
+	return t
+}
+
+func TestQuantBytes(t *testing.T) {
+	const n, k = 768, 768
+	w := make([]float32, n*k)
+	fp32 := Pack(w, n, k).Bytes()
+	for _, c := range []struct {
+		f    Format
+		want int64
+	}{
+		{FP16, fp32 / 2},
+		{INT8, fp32/4 + fp32/32},
+		{INT4, fp32/8 + 2*fp32/32},
+	} {
+		if got := PackAs(w, n, k, c.f).Bytes(); got != c.want {
+			t.Errorf("%s Bytes() = %d, want %d", c.f, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package infer
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
+
+// BenchmarkFormat measures gpt2 in each weight format: decode of one
+// sequence (tokens 0 to 127 of its context over and over, as
+// BenchmarkDecode's batch=1) with its fraction of the format's bandwidth
+// ceiling (read bandwidth ÷ that format's weight bytes per token,
+// measured in this process) on each SIMD path, and a 128-token prefill.
+func BenchmarkFormat(b *testing.B) {
+	shape, err := ShapeByName("gpt2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
+		g, err := NewSynthetic(shape, 1, WithFormat(f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, impl := range kernels.Impls() {
+			if impl != "generic" {
+				b.Run(f.String()+"/decode/"+impl, func(b *testing.B) {
+					defer kernels.SetImpl(kernels.Impl())
+					if err := kernels.SetImpl(impl); err != nil {
+						b.Fatal(err)
+					}
+					benchDecodeFormat(b, g)
+				})
+			}
+		}
+		b.Run(f.String()+"/prefill", func(b *testing.B) {
+			const n = 128
+			pool := g.NewKVPool(int64(n+16)*int64(shape.Layers*2*shape.Embd*4), 16)
+			tokens := testTokens(n, 1)
+			logits := make([]float32, shape.Vocab)
+			for b.Loop() {
+				c := pool.NewSeq()
+				c.Reserve(n)
+				if err := g.Forward([]Seq{{Cache: c, Tokens: tokens, Logits: logits}}); err != nil {
+					b.Fatal(err)
+				}
+				c.Release()
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+		g = nil
+		runtime.GC()
+	}
+}
+
+// benchDecodeFormat is BenchmarkFormat's decode of one sequence on g.
+func benchDecodeFormat(b *testing.B, g *GPT2) {
+	shape := g.shape
+	const tg = 128
+	pool := g.NewKVPool(int64(tg+16)*int64(shape.Layers*2*shape.Embd*4), 16)
+	c := pool.NewSeq()
+	defer c.Release()
+	c.Reserve(tg)
+	seq := []Seq{{Cache: c, Tokens: []int{1}, Logits: make([]float32, shape.Vocab)}}
+	cpu0 := processCPU()
+	for b.Loop() {
+		if c.Len == tg {
+			c.Len = 0
+		}
+		if err := g.Forward(seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tps := float64(b.N) / b.Elapsed().Seconds()
+	ceiling := benchBandwidth() / float64(decodeBytes(g.Info()))
+	b.ReportMetric(tps, "tokens/s")
+	b.ReportMetric(ceiling, "ceiling-tokens/s")
+	b.ReportMetric(100*tps/ceiling, "%ceiling")
+	b.ReportMetric(float64(g.Info().WeightBytes)/1e6, "weight-MB")
+	reportCPU(b, cpu0, 1)
+}
