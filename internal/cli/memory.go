@@ -133,6 +133,9 @@ func runMemory(cmd *cobra.Command, mf *memoryFlags) error {
 			return openMemoryTarget(ctx, f, &mf.target, entry, stderr)
 		},
 	}
+	if mf.quick {
+		opts.NoLeakVerdict = "a --quick smoke test: 30 short requests after 3 warm-up cannot tell warm-up from a leak; run memory --leak-detection"
+	}
 	if launchable(name, entry) {
 		opts.Unavailable = func(q string) string {
 			_, why := quantizationValue(name, entry, q)

@@ -107,8 +107,8 @@ func TestMemoryOnTheEmbeddedEngine(t *testing.T) {
 		t.Errorf("got M5 %+v, want 1024 bytes/token measured", kv)
 	}
 	m6 := scenario(t, res, "M6")
-	if m6.Memory.Drift == nil || m6.Memory.Iterations != 30 || m6.Memory.Drift.Verdict == "" {
-		t.Errorf("got M6 %+v, want 30 samples and a verdict", m6.Memory)
+	if d := m6.Memory.Drift; d == nil || m6.Memory.Iterations != 30 || d.Verdict != "inconclusive" || !strings.Contains(d.Reason, "--quick smoke test") {
+		t.Errorf("got M6 %+v, want 30 samples and no verdict from a smoke test", m6.Memory)
 	}
 	for _, name := range []string{"process_rss_bytes", "muaibench_kv_cache_bytes_used", "go_goroutines", "leak_rss_bytes"} {
 		found := false

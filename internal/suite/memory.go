@@ -71,6 +71,10 @@ type MemoryOptions struct {
 	// Read reads the engine's memory; nil reads /proc (or the engine's
 	// /metrics without a PID) and NVML. Tests inject their own.
 	Read func(ctx context.Context, e *MemoryEngine) (MemoryReading, error)
+	// NoLeakVerdict, when set, is why M6 may not judge: its slope and
+	// interval are still reported, its verdict is inconclusive with this
+	// reason (a smoke test too short to tell warm-up from a leak).
+	NoLeakVerdict string
 	// Log receives one line per step; nil discards them.
 	Log io.Writer
 	// Now is the clock; nil means time.Now. Ticker drives the monitors;

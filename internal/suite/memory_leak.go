@@ -119,6 +119,9 @@ func (o *MemoryOptions) leak(ctx context.Context, e *MemoryEngine, mon *monitor.
 			d.Reason += fmt.Sprintf("; the engine's Go heap target moved %+.2f MB/hour, so its live heap did not grow: the growth is pages its allocator touched, not objects kept", *hs)
 		}
 	}
+	if o.NoLeakVerdict != "" {
+		d.Verdict, d.Reason = "inconclusive", o.NoLeakVerdict
+	}
 	sc.Memory.Drift = d
 	o.memLog("M6: slope %+.2f MB/hour, 95%% CI [%+.2f, %+.2f]: %s", d.SlopeMBPerHour, d.CILowMBPerHour, d.CIHighMBPerHour, d.Verdict)
 	res.Scenarios = append(res.Scenarios, sc)
