@@ -94,7 +94,7 @@ func Evaluate(ctx context.Context, g, ref *GPT2, tokens []int, o EvalOptions) (E
 				d += math.Exp(p) * (p - lq[i])
 			}
 			kl += d
-			if argmax(a.logits) == argmax(b.logits) {
+			if Argmax(a.logits) == Argmax(b.logits) {
 				agree++
 			}
 			res.Tokens++

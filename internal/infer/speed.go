@@ -62,13 +62,13 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, bandwidth float64) (S
 		return Speed{}, err
 	}
 	prefill := time.Since(t0)
-	tok := []int{argmax(logits)}
+	tok := []int{Argmax(logits)}
 	t0 = time.Now()
 	for i := 0; i < decodeTokens; i++ {
 		if err := m.Forward([]Seq{{Cache: seq, Tokens: tok, Logits: logits}}); err != nil {
 			return Speed{}, err
 		}
-		tok[0] = argmax(logits)
+		tok[0] = Argmax(logits)
 	}
 	decode := time.Since(t0)
 	s := Speed{
@@ -97,7 +97,9 @@ func kvBytes(sh Shape, tokens int) int64 {
 	return int64(sh.Layers) * 2 * int64(sh.Embd) * 4 * int64(tokens)
 }
 
-func argmax(x []float32) int {
+// Argmax returns the index of the largest value of x, the first one on a
+// tie: the greedy choice of a token from its logits.
+func Argmax(x []float32) int {
 	best := 0
 	for i, v := range x {
 		if v > x[best] {

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"github.com/muaibench/muaibench/internal/infer"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -41,7 +42,7 @@ func (s *sampler) greedy() bool { return s.p.Temperature == 0 || s.p.TopK == 1 }
 // Greedy ties go to the lowest id.
 func (s *sampler) sample(logits []float32) int {
 	if s.greedy() {
-		return argmax(logits)
+		return infer.Argmax(logits)
 	}
 	v := len(logits)
 	k := s.p.TopK
@@ -62,7 +63,7 @@ func (s *sampler) sample(logits []float32) int {
 	// logits move by a rounding error.
 	s.probs = growF(s.probs, v)
 	probs := s.probs
-	mx := float64(logits[argmax(logits)])
+	mx := float64(logits[infer.Argmax(logits)])
 	var sum float64
 	for i, l := range logits {
 		p := math.Exp((float64(l) - mx) * invT)
@@ -229,16 +230,6 @@ func drawIndex(probs []float64, sum, u float64, ids []int) int {
 		return ids[last]
 	}
 	return last
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func growF(b []float64, n int) []float64 {
