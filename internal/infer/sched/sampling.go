@@ -1,10 +1,11 @@
 package sched
 
 import (
-	"github.com/muaibench/muaibench/internal/infer"
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/muaibench/muaibench/internal/infer"
 )
 
 // Sampling says how a request's next token is drawn from the logits.
