@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -209,14 +210,14 @@ func BenchmarkDecodeStep(b *testing.B) {
 	gap := randSlice(r, 4096)
 	type variant struct {
 		threads int
-		spin    int64
+		spin    time.Duration
 	}
 	all := Threads()
-	for _, v := range []variant{{all, spinPolls.Load()}, {all, 0}, {1, 0}} {
-		b.Run(fmt.Sprintf("threads=%d/spin=%d", v.threads, v.spin), func(b *testing.B) {
-			defer spinPolls.Store(spinPolls.Load())
+	for _, v := range []variant{{all, time.Duration(spinFor.Load())}, {all, 0}, {1, 0}} {
+		b.Run(fmt.Sprintf("threads=%d/spin=%v", v.threads, v.spin), func(b *testing.B) {
+			defer spinFor.Store(spinFor.Load())
 			defer SetThreads(all)
-			spinPolls.Store(v.spin)
+			spinFor.Store(int64(v.spin))
 			SetThreads(v.threads)
 			b.SetBytes(total)
 			bw, cbw := ceiling(), cpuCeiling()

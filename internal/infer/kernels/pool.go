@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // threads is the number of goroutines, the caller's included, a parallel
@@ -11,31 +12,47 @@ import (
 var threads atomic.Int32
 
 // pool holds the long-lived worker goroutines that parallel loops share
-// with every caller in the process. A loop is cut into more chunks than
-// threads and every participant, the caller first, takes the next chunk
-// until none is left, so a worker that wakes late costs only the chunks it
-// did not take, and concurrent callers never oversubscribe the cores.
+// with every caller in the process. A loop is published in cur and cut
+// into more chunks than threads; every participant, the caller first,
+// takes the next chunk until none is left, so a worker that joins late
+// costs only the chunks it did not take, and a caller whose loop no worker
+// saw (another caller published after it) simply runs it all itself.
+//
+// Decode runs a MatMul every few tens of microseconds, each of them over
+// in tens of microseconds on two cores, so the hand-off must cost far less
+// than that: idle workers poll cur for a while before they park (waking a
+// parked thread costs 10–50 µs in a VM), and a caller polls for the
+// workers' last chunks rather than sleeping on them.
 var pool struct {
 	mu      sync.Mutex
 	started int
-	jobs    chan *job
+	cur     atomic.Pointer[job]
+	parked  atomic.Int32
+	wake    chan struct{}
 }
 
-// spinPolls is how many times an idle worker polls for its next job before
-// it parks (about 4.5 ns a poll on Zen 4). Decode runs a MatMul every few
-// tens of microseconds and waking a parked thread can cost as much, but a
-// worker that spins takes the core from whatever shares the machine (the
-// load generator, when muaibench benchmarks its own engine), and spinning
-// longer showed no gain on either machine measured (BenchmarkDecodeStep).
-var spinPolls atomic.Int64
+// spinFor is how long an idle worker polls for the next loop before it
+// parks, in nanoseconds. Between two decode steps of the engine there is
+// sampling, streaming and scheduling, well under this; an engine with no
+// work parks its workers at once after it.
+var spinFor atomic.Int64
 
-func init() { spinPolls.Store(1000) }
+// waitFor is how long the caller of a parallel loop polls for the chunks
+// that workers took before it parks on them. A chunk lasts tens of
+// microseconds; a worker whose thread was descheduled may take far longer.
+const waitFor = 2 * time.Millisecond
 
-// waitPolls is how many times the caller of a parallel loop polls for the
-// workers' last chunks before it parks: a parked caller is woken onto the
-// P of the worker that finished last, where it may wait behind that
-// worker's own spin.
-const waitPolls = 5000
+// yieldPolls is how many polls a spinning goroutine makes between calls
+// to runtime.Gosched, which lets any other goroutine that waits for its P
+// (an HTTP handler streaming a token) run: a spinning goroutine is
+// otherwise preempted only after 10 ms.
+const yieldPolls = 256
+
+func init() {
+	spinFor.Store(int64(200 * time.Microsecond))
+	pool.wake = make(chan struct{}, 256)
+	SetThreads(runtime.GOMAXPROCS(0))
+}
 
 // job is one parallel loop: fn over [0, n) in chunks.
 type job struct {
@@ -43,16 +60,14 @@ type job struct {
 	n, grain      int
 	chunks        int64
 	next, pending atomic.Int64
-	done          chan struct{}
+	// seats is how many workers may still join: the loop runs on at most
+	// Threads() goroutines even when more workers were started earlier.
+	seats atomic.Int32
+	done  chan struct{}
 }
 
-func init() {
-	pool.jobs = make(chan *job, 256)
-	SetThreads(runtime.GOMAXPROCS(0))
-}
-
-// SetThreads sets the number of worker goroutines the kernels use; n < 1
-// means runtime.GOMAXPROCS(0).
+// SetThreads sets the number of goroutines parallel loops run on, the
+// caller's included; n < 1 means runtime.GOMAXPROCS(0).
 func SetThreads(n int) {
 	if n < 1 {
 		n = runtime.GOMAXPROCS(0)
@@ -65,14 +80,49 @@ func SetThreads(n int) {
 	threads.Store(int32(n))
 }
 
-// Threads reports the number of worker goroutines the kernels use.
+// Threads reports the number of goroutines parallel loops run on.
 func Threads() int { return int(threads.Load()) }
 
 func worker() {
+	var seen *job
 	for {
-		for i := spinPolls.Load(); i > 0 && len(pool.jobs) == 0; i-- {
+		j := awaitJob(seen)
+		seen = j
+		if j.seats.Add(-1) >= 0 {
+			j.run()
 		}
-		(<-pool.jobs).run()
+	}
+}
+
+// awaitJob returns the newest loop other than seen, polling for it for
+// spinFor and then parking until a caller wakes it.
+func awaitJob(seen *job) *job {
+	start := time.Now()
+	limit := time.Duration(spinFor.Load())
+	for i := 1; ; i++ {
+		if j := pool.cur.Load(); j != nil && j != seen {
+			return j
+		}
+		if i%yieldPolls == 0 {
+			if time.Since(start) >= limit {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	for {
+		// A caller stores cur before it reads parked, and this reads cur
+		// after it adds to parked: one of the two sees the other.
+		pool.parked.Add(1)
+		if j := pool.cur.Load(); j != nil && j != seen {
+			pool.parked.Add(-1)
+			return j
+		}
+		<-pool.wake
+		pool.parked.Add(-1)
+		if j := pool.cur.Load(); j != nil && j != seen {
+			return j
+		}
 	}
 }
 
@@ -93,6 +143,20 @@ func (j *job) run() {
 	}
 }
 
+// wait returns when every chunk of j is done.
+func (j *job) wait() {
+	start := time.Now()
+	for i := 1; j.pending.Load() > 0; i++ {
+		if i%yieldPolls == 0 {
+			if time.Since(start) >= waitFor {
+				<-j.done
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+}
+
 // parallelFor calls fn over [0, n) cut into chunks of whole multiples of
 // grain, on up to Threads() goroutines, and returns when all are done.
 func parallelFor(n, grain int, fn func(lo, hi int)) {
@@ -108,18 +172,21 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	chunks := min(units, chunksPerThread*t)
 	j := &job{fn: fn, n: n, grain: grain, chunks: int64(chunks), done: make(chan struct{})}
 	j.pending.Store(int64(chunks))
-	for range t - 1 {
+	j.seats.Store(int32(t - 1))
+	pool.cur.Store(j)
+	for range min(int(pool.parked.Load()), t-1) {
 		select {
-		case pool.jobs <- j:
-		default: // the queue is full: the caller does more itself
+		case pool.wake <- struct{}{}:
+		default: // enough wake-ups are pending already
 		}
 	}
 	j.run()
-	for i := waitPolls; i > 0 && j.pending.Load() > 0; i-- {
-	}
-	if j.pending.Load() > 0 {
-		<-j.done
-	}
+	j.wait()
+	// Neither the pool nor a worker's memory of the last loop it saw may
+	// keep fn's captures (weights among them) alive: every chunk is done,
+	// so nothing reads fn again.
+	pool.cur.CompareAndSwap(j, nil)
+	j.fn = nil
 }
 
 // chunksPerThread is how many chunks per thread a loop is cut into: enough
