@@ -18,20 +18,27 @@ type envFlags struct {
 	target     targetFlags
 	configPath string
 	speedModel string
+	formats    []string
 	noSpeed    bool
 	bwBytes    int
 	asJSON     bool
 }
 
+// formatSpeed is the embedded engine's speed with one weight format.
+type formatSpeed struct {
+	Format string `json:"quantization"`
+	infer.Speed
+}
+
 // envReport is what `muaibench env` found.
 type envReport struct {
-	System      sysinfo.Info `json:"system"`
-	Kernels     string       `json:"kernels"`
-	BandwidthBS float64      `json:"read_bandwidth_bytes_per_s"`
-	Speed       *infer.Speed `json:"embedded_engine_speed,omitempty"`
-	SpeedModel  string       `json:"embedded_engine_model,omitempty"`
-	Engine      string       `json:"engine,omitempty"`
-	EngineOK    string       `json:"engine_check,omitempty"`
+	System      sysinfo.Info  `json:"system"`
+	Kernels     string        `json:"kernels"`
+	BandwidthBS float64       `json:"read_bandwidth_bytes_per_s"`
+	Speeds      []formatSpeed `json:"embedded_engine_speed,omitempty"`
+	SpeedModel  string        `json:"embedded_engine_model,omitempty"`
+	Engine      string        `json:"engine,omitempty"`
+	EngineOK    string        `json:"engine_check,omitempty"`
 }
 
 func newEnvCmd() *cobra.Command {
@@ -45,6 +52,7 @@ runs the embedded engine's decode for a few seconds to report its speed as a
 fraction of the bandwidth ceiling (bandwidth ÷ weight bytes read per token).
 With --engine it also checks that the engine answers.`,
 		Example: `  muaibench env
+  muaibench env --quantization all     # fp32, fp16, int8 and int4 decode
   muaibench env --engine http://127.0.0.1:8000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEnv(cmd, &ef) },
@@ -53,6 +61,7 @@ With --engine it also checks that the engine answers.`,
 	fs.StringVar(&ef.configPath, "config", defaultConfigPath(), "configuration file")
 	ef.target.register(cmd)
 	fs.StringVar(&ef.speedModel, "speed-model", "gpt2", "embedded model shape whose decode speed is measured")
+	fs.StringSliceVar(&ef.formats, "quantization", []string{"fp32"}, "weight formats whose speed is measured, comma-separated or all: "+strings.Join(kernels.FormatNames(), ", "))
 	fs.BoolVar(&ef.noSpeed, "no-speed", false, "skip the embedded engine's speed check")
 	fs.IntVar(&ef.bwBytes, "bandwidth-bytes", 1<<30, "buffer size for the read-bandwidth measurement")
 	fs.BoolVar(&ef.asJSON, "json", false, "print JSON instead of text")
@@ -62,21 +71,32 @@ With --engine it also checks that the engine answers.`,
 func runEnv(cmd *cobra.Command, ef *envFlags) error {
 	out := cmd.OutOrStdout()
 	rep := envReport{System: sysinfo.Collect(), Kernels: kernels.Impl()}
-	rep.BandwidthBS = kernels.ReadBandwidth(ef.bwBytes, 2*time.Second)
+	probe := kernels.NewBandwidthProbe(ef.bwBytes)
+	defer probe.Close()
+	rep.BandwidthBS = probe.Bandwidth(2 * time.Second)
 	if !ef.noSpeed {
 		shape, err := infer.ShapeByName(ef.speedModel)
 		if err != nil {
 			return usageErr(fmt.Errorf("--speed-model: %w", err))
 		}
-		m, err := infer.NewSynthetic(shape, 1)
+		formats, err := parseFormats(ef.formats)
 		if err != nil {
-			return err
+			return usageErr(fmt.Errorf("--quantization: %w", err))
 		}
-		sp, err := infer.MeasureSpeed(m, min(128, shape.Context/2), min(64, shape.Context/4), rep.BandwidthBS)
-		if err != nil {
-			return err
+		rep.SpeedModel = shape.Name
+		for _, f := range formats {
+			m, err := infer.NewSynthetic(shape, 1, infer.WithFormat(f))
+			if err != nil {
+				return err
+			}
+			sp, err := infer.MeasureSpeed(m, min(128, shape.Context/2), min(64, shape.Context/4), probe)
+			m = nil
+			runtime.GC() // the weights live off the heap until collected
+			if err != nil {
+				return err
+			}
+			rep.Speeds = append(rep.Speeds, formatSpeed{Format: f.String(), Speed: sp})
 		}
-		rep.Speed, rep.SpeedModel = &sp, shape.Name
 	}
 	if ef.target.engine != "" {
 		f, err := loadConfig(ef.configPath)
@@ -117,13 +137,36 @@ func writeEnv(w io.Writer, r *envReport) {
 	}
 	fmt.Fprintf(w, "kernels    %s\n", r.Kernels)
 	fmt.Fprintf(w, "bandwidth  %.1f GB/s memory read (all cores)\n", r.BandwidthBS/1e9)
-	if sp := r.Speed; sp != nil {
-		fmt.Fprintf(w, "embedded   %s fp32 synthetic, %.0f MB of weights\n", r.SpeedModel, float64(sp.WeightBytes)/1e6)
+	for _, sp := range r.Speeds {
+		fmt.Fprintf(w, "embedded   %s %s synthetic, %.0f MB of weights\n", r.SpeedModel, sp.Format, float64(sp.WeightBytes)/1e6)
 		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s\n", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS)
-		fmt.Fprintf(w, "  decode   %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token): %.0f%% of the ceiling\n",
-			sp.DecodeTPS, sp.CeilingTPS, 100*sp.Fraction)
+		fmt.Fprintf(w, "  decode   %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token)\n", sp.DecodeTPS, sp.CeilingTPS)
+		if sp.Rounds > 0 {
+			fmt.Fprintf(w, "           %.0f%% of the ceiling: median of %d rounds of %d tokens, each against the bandwidth measured around it (%.0f–%.0f%%)\n",
+				100*sp.Fraction, sp.Rounds, (sp.DecodeTokens+sp.Rounds-1)/sp.Rounds, 100*sp.FractionMin, 100*sp.FractionMax)
+		}
 	}
 	if r.Engine != "" {
 		fmt.Fprintf(w, "engine     %s: %s\n", r.Engine, r.EngineOK)
 	}
+}
+
+// parseFormats reads --quantization: format names, or all.
+func parseFormats(names []string) ([]kernels.Format, error) {
+	var fs []kernels.Format
+	for _, n := range names {
+		if strings.EqualFold(n, "all") {
+			for _, a := range kernels.FormatNames() {
+				f, _ := kernels.ParseFormat(a)
+				fs = append(fs, f)
+			}
+			continue
+		}
+		f, err := kernels.ParseFormat(n)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
 }

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -16,18 +17,36 @@ type Speed struct {
 	WeightBytes     int64   `json:"weight_bytes"`
 	BandwidthBytesS float64 `json:"bandwidth_bytes_per_s,omitempty"`
 	// CeilingTPS is bandwidth ÷ weight bytes read per decoded token: the
-	// most a memory-bound decoder can do here. Zero when no bandwidth was
+	// most a memory-bound decoder can do here. Zero when no probe was
 	// given.
 	CeilingTPS float64 `json:"ceiling_tokens_per_s,omitempty"`
-	// Fraction is DecodeTPS ÷ CeilingTPS.
-	Fraction float64 `json:"fraction_of_ceiling,omitempty"`
+	// Fraction is the median over the decode rounds of each round's rate
+	// over the ceiling measured right around it; FractionMin and
+	// FractionMax are the lowest and highest rounds.
+	Fraction    float64 `json:"fraction_of_ceiling,omitempty"`
+	FractionMin float64 `json:"fraction_of_ceiling_min,omitempty"`
+	FractionMax float64 `json:"fraction_of_ceiling_max,omitempty"`
+	Rounds      int     `json:"rounds,omitempty"`
 }
+
+// A Prober measures the machine's read bandwidth: one Pass reads Bytes
+// bytes and returns the time it took (kernels.BandwidthProbe).
+type Prober interface {
+	Pass() time.Duration
+	Bytes() int64
+}
+
+// roundTokens is the number of tokens decoded between two probe passes.
+const roundTokens = 8
 
 // MeasureSpeed prefills one prompt of promptTokens tokens (logits for the
 // last token only), then decodes decodeTokens tokens greedily one at a
-// time, and times both. bandwidth (bytes/s, 0 if unknown) sets the decode
-// ceiling.
-func MeasureSpeed(m Model, promptTokens, decodeTokens int, bandwidth float64) (Speed, error) {
+// time, and times both. With a probe, decode runs in rounds of a few
+// tokens with a bandwidth pass before and after each: on a machine whose
+// bandwidth moves with its neighbours' load (any shared VM), each round is
+// set against the ceiling of its own moment, the higher of the two passes
+// around it, and the fraction reported is the median round's.
+func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed, error) {
 	info := m.Info()
 	if promptTokens+decodeTokens > info.Shape.Context {
 		return Speed{}, fmt.Errorf("infer: %d+%d tokens exceed the context of %d", promptTokens, decodeTokens, info.Shape.Context)
@@ -62,27 +81,60 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, bandwidth float64) (S
 		return Speed{}, err
 	}
 	prefill := time.Since(t0)
-	tok := []int{Argmax(logits)}
-	t0 = time.Now()
-	for i := 0; i < decodeTokens; i++ {
-		if err := m.Forward([]Seq{{Cache: seq, Tokens: tok, Logits: logits}}); err != nil {
-			return Speed{}, err
-		}
-		tok[0] = Argmax(logits)
-	}
-	decode := time.Since(t0)
 	s := Speed{
 		PromptTokens: promptTokens, PrefillSeconds: prefill.Seconds(),
 		PrefillTPS:   float64(promptTokens) / prefill.Seconds(),
-		DecodeTokens: decodeTokens, DecodeSeconds: decode.Seconds(),
-		DecodeTPS:   float64(decodeTokens) / decode.Seconds(),
-		WeightBytes: info.WeightBytes, BandwidthBytesS: bandwidth,
+		DecodeTokens: decodeTokens, WeightBytes: info.WeightBytes,
 	}
-	if bandwidth > 0 && info.WeightBytes > 0 {
-		s.CeilingTPS = bandwidth / float64(decodeBytes(info))
-		s.Fraction = s.DecodeTPS / s.CeilingTPS
+	perToken := float64(decodeBytes(info))
+	var fracs, bws []float64
+	bw := func() float64 { return float64(probe.Bytes()) / probe.Pass().Seconds() }
+	var before float64
+	if probe != nil {
+		before = bw()
+	}
+	tok := []int{Argmax(logits)}
+	var decode time.Duration
+	for done := 0; done < decodeTokens; {
+		k := min(roundTokens, decodeTokens-done)
+		t0 := time.Now()
+		for range k {
+			if err := m.Forward([]Seq{{Cache: seq, Tokens: tok, Logits: logits}}); err != nil {
+				return Speed{}, err
+			}
+			tok[0] = Argmax(logits)
+		}
+		d := time.Since(t0)
+		decode += d
+		done += k
+		if probe != nil {
+			after := bw()
+			ceil := max(before, after)
+			bws = append(bws, ceil)
+			fracs = append(fracs, float64(k)/d.Seconds()/(ceil/perToken))
+			before = after
+		}
+	}
+	s.DecodeSeconds = decode.Seconds()
+	s.DecodeTPS = float64(decodeTokens) / decode.Seconds()
+	if len(fracs) > 0 && perToken > 0 {
+		s.BandwidthBytesS = median(bws)
+		s.CeilingTPS = s.BandwidthBytesS / perToken
+		s.Fraction = median(fracs)
+		s.FractionMin, s.FractionMax = slices.Min(fracs), slices.Max(fracs)
+		s.Rounds = len(fracs)
 	}
 	return s, nil
+}
+
+// median returns the median of x, which it sorts.
+func median(x []float64) float64 {
+	slices.Sort(x)
+	n := len(x)
+	if n%2 == 1 {
+		return x[n/2]
+	}
+	return (x[n/2-1] + x[n/2]) / 2
 }
 
 // decodeBytes is the weight bytes one decode step reads: every weight but

@@ -16,7 +16,7 @@ import (
 func ReadBandwidth(bytes int, dur time.Duration) float64 {
 	p := NewBandwidthProbe(bytes)
 	defer p.Close()
-	return readBandwidth(cur(), p.buf, dur)
+	return p.Bandwidth(dur)
 }
 
 // A BandwidthProbe is ReadBandwidth's buffer, kept for repeated passes:
@@ -55,6 +55,12 @@ func (p *BandwidthProbe) Bytes() int64 { return int64(len(p.buf)) * 4 }
 // Pass reads the whole buffer once on all threads and returns the wall
 // time it took.
 func (p *BandwidthProbe) Pass() time.Duration { return readPass(cur(), p.buf) }
+
+// Bandwidth is ReadBandwidth over p's buffer: the best of the passes made
+// within dur, at least three, in bytes per second.
+func (p *BandwidthProbe) Bandwidth(dur time.Duration) float64 {
+	return readBandwidth(cur(), p.buf, dur)
+}
 
 // Close releases the buffer; p must not be used afterwards.
 func (p *BandwidthProbe) Close() {
