@@ -47,15 +47,21 @@ func (e *Embedding) Bytes() int64 {
 	return n
 }
 
-// Logits computes out[m][Vocab] = x[m][Embd]·WTEᵀ. With m > 1 each part's
-// result goes through tmp, which needs m·PartRows floats.
+// Logits computes out[m][Vocab] = x[m][Embd]·WTEᵀ: with m = 1 (decode)
+// all parts in one parallel loop; with m > 1 part by part, each part's
+// result through tmp, which needs m·PartRows floats.
 func (e *Embedding) Logits(out, x []float32, m int, tmp []float32) {
+	if m == 1 {
+		outs := make([][]float32, len(e.Parts))
+		for p := range e.Parts {
+			lo, hi := e.partRange(p)
+			outs[p] = out[lo:hi]
+		}
+		kernels.MatVecs(outs, x, e.Parts)
+		return
+	}
 	for p, w := range e.Parts {
 		lo, hi := e.partRange(p)
-		if m == 1 {
-			kernels.MatMul(out[lo:hi], x, 1, w, nil)
-			continue
-		}
 		n := hi - lo
 		kernels.MatMul(tmp[:m*n], x, m, w, nil)
 		for i := range m {

@@ -7,10 +7,16 @@ import (
 )
 
 // Format is how a Packed stores its weights. Every format keeps the panel
-// layout (K rows of 32 output features) and is multiplied in float32: the
-// kernels widen one panel at a time into a scratch buffer of the worker's
-// and run the float32 tiles over it, so activations stay float32 and there
-// is never a whole dequantized copy in memory.
+// layout (32 output features, K rows of them) and never makes a whole
+// dequantized copy. FP16 is widened in registers (decode) or one panel at
+// a time into a worker's scratch (prefill) and multiplied in float32.
+// INT8 and INT4 are multiplied as integers, as llama.cpp's Q8_0 and Q4
+// dot products are: each row of activations is quantized to int8 per
+// block of 32 (a scale per block, the activations themselves stay float32
+// between layers), the blocks' dot products are exact int32 sums (AVX-512
+// VNNI where the CPU has it), and each block's sum is scaled into a
+// float32 accumulator, the same operations in the same order on every path
+// and for every batch size.
 type Format uint8
 
 const (
@@ -19,7 +25,8 @@ const (
 	// FP16 stores IEEE 754 half-precision weights.
 	FP16
 	// INT8 stores symmetric 8-bit integers in [-127, 127] with one float32
-	// scale per block of 32 rows (along K) per output feature.
+	// scale per block of 32 rows (along K) per output feature:
+	// w = q·scale.
 	INT8
 	// INT4 stores 4-bit integers in [0, 15] with one float32 scale and one
 	// float32 minimum per block of 32 rows per output feature:
@@ -53,6 +60,18 @@ func ParseFormat(s string) (Format, error) {
 		}
 	}
 	return 0, fmt.Errorf("kernels: unknown weight format %q (valid: %s)", s, strings.Join(formatNames[:], ", "))
+}
+
+// scaleFloats is the number of floats of scales per block of a panel:
+// INT8 a scale per column, INT4 a scale and a minimum.
+func (f Format) scaleFloats() int {
+	switch f {
+	case INT8:
+		return nr
+	case INT4:
+		return 2 * nr
+	}
+	return 0
 }
 
 // rowBytes is the number of bytes one panel row of 32 weights takes.

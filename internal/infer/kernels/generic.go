@@ -13,9 +13,9 @@ var genericImpl = &impl{
 	axpy: axpyGeneric,
 	sum:  sumGeneric,
 
-	deq16: deq16Generic,
-	deq8:  deq8Generic,
-	deq4:  deq4Generic,
+	deq16:  deq16Generic,
+	gemvQ8: gemvQ8Generic,
+	gemvQ4: gemvQ4Generic,
 
 	lanes:  1,
 	gelu:   geluGeneric,

@@ -38,22 +38,26 @@ type impl struct {
 	gelu func(x *float32, n int)
 	// expSum sets x[i] = e^(x[i]−mx) over n floats and returns their sum.
 	expSum func(x *float32, n int, mx float32) float32
-	// deq16 widens n halves to floats; deq8 and deq4 widen rows rows of a
-	// panel block (see Packed.dequantPanel). Every path gives the same bits.
+	// deq16 widens n halves to floats, bitwise alike on every path.
 	deq16 func(src *uint16, dst *float32, n int)
-	deq8  func(src *int8, dst, scale *float32, rows int)
-	deq4  func(src *byte, dst, scale, min *float32, rows int)
-	// gemvF16, gemvQ8 and gemvQ4 add one row x times qgroup consecutive
-	// full panels of a quantized matrix to acc (qgroup×32 floats), widening
-	// the weights in registers bitwise as deq16, deq8 and deq4 do: F16
-	// over rows rows from src, Q8 and Q4 over one block of rows <= 32
-	// rows with the block's scales (and mins). pstride and sstride are the
-	// bytes from one panel's rows, and scales, to the next's. Nil falls
-	// back to widening each panel and running gemv.
+	// gemvF16 adds one row x times qgroup consecutive full panels of an
+	// FP16 matrix to acc (qgroup×32 floats) over rows rows from src,
+	// widening the weights in registers bitwise as deq16 does; pstride is
+	// the bytes from one panel's rows to the next's. Nil falls back to
+	// widening each panel and running gemv.
 	qgroup  int
 	gemvF16 func(acc *float32, src *uint16, pstride int, x *float32, rows int)
-	gemvQ8  func(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
-	gemvQ4  func(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
+	// gemvQ8 and gemvQ4 add one quantized row of activations (xq, with
+	// its block scales xs; see qrows) times np consecutive panels of an
+	// INT8 or INT4 matrix to acc (np×32 floats), over nb blocks: for each
+	// block and column, the exact int32 sum over the block's 32 rows of
+	// stored weight times xq (INT8: less 128·xsum, the stored offset), then
+	// acc += float32(sum)·(scale·xs), and for INT4 acc += min·xsm, every
+	// product and sum rounded to float32 apart, as gemvQ8Generic and
+	// gemvQ4Generic do. pstride and sstride are the bytes from one panel's
+	// weights, and scales, to the next's.
+	gemvQ8 func(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
+	gemvQ4 func(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
 	// sum reads n floats and returns their sum; it exists to measure read
 	// bandwidth.
 	sum func(p *float32, n int) float32

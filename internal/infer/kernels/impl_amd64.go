@@ -62,37 +62,19 @@ func sumAVX2(p *float32, n int) float32
 func deq16AVX512(src *uint16, dst *float32, n int)
 
 //go:noescape
-func deq8AVX512(src *int8, dst, scale *float32, rows int)
-
-//go:noescape
-func deq4AVX512(src *byte, dst, scale, min *float32, rows int)
-
-//go:noescape
 func deq16F16C(src *uint16, dst *float32, n int)
-
-//go:noescape
-func deq8AVX2(src *int8, dst, scale *float32, rows int)
-
-//go:noescape
-func deq4AVX2(src *byte, dst, scale, min *float32, rows int)
 
 //go:noescape
 func gemvF16x4AVX512(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 //go:noescape
-func gemvQ8x4AVX512(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
+func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 
 //go:noescape
-func gemvQ4x4AVX512(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
+func gemvQ4VNNI(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
 
 //go:noescape
 func gemvF16x2AVX2(acc *float32, src *uint16, pstride int, x *float32, rows int)
-
-//go:noescape
-func gemvQ8x2AVX2(acc *float32, src *int8, pstride int, x, scale *float32, sstride, rows int)
-
-//go:noescape
-func gemvQ4x2AVX2(acc *float32, src *byte, pstride int, x, scale, min *float32, sstride, rows int)
 
 var avx512Impl = &impl{
 	name: "avx512",
@@ -104,13 +86,12 @@ var avx512Impl = &impl{
 	sum:  sumAVX512,
 
 	deq16: deq16AVX512,
-	deq8:  deq8AVX512,
-	deq4:  deq4AVX512,
 
 	qgroup:  4,
 	gemvF16: gemvF16x4AVX512,
-	gemvQ8:  gemvQ8x4AVX512,
-	gemvQ4:  gemvQ4x4AVX512,
+	// The integer kernels need VNNI (see simdImpls).
+	gemvQ8: gemvQ8Generic,
+	gemvQ4: gemvQ4Generic,
 
 	dotRows:  dotRowsAVX512,
 	axpyRows: axpyRowsAVX512,
@@ -129,13 +110,11 @@ var avx2Impl = &impl{
 	sum:  sumAVX2,
 
 	deq16: deq16F16C, // replaced by deq16Generic without F16C
-	deq8:  deq8AVX2,
-	deq4:  deq4AVX2,
 
 	qgroup:  2,
 	gemvF16: gemvF16x2AVX2, // nil without F16C
-	gemvQ8:  gemvQ8x2AVX2,
-	gemvQ4:  gemvQ4x2AVX2,
+	gemvQ8:  gemvQ8Generic,
+	gemvQ4:  gemvQ4Generic,
 
 	dotRows:  dotRowsAVX2,
 	axpyRows: axpyRowsAVX2,
@@ -158,6 +137,9 @@ func gemm6x32AVX2(c *float32, ldc int, xp, w, bias *float32, k, acc int) {
 func simdImpls() []*impl {
 	var s []*impl
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+		if cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI {
+			avx512Impl.gemvQ8, avx512Impl.gemvQ4 = gemvQ8VNNI, gemvQ4VNNI
+		}
 		s = append(s, avx512Impl)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {

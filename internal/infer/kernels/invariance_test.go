@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -90,6 +91,37 @@ func TestRowsMatchOneAtATime(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestMatVecsMatchesMatMul checks that MatVecs gives each matrix bitwise
+// what MatMul gives it alone, on every path and format, for parts whose
+// panels do not split into whole groups.
+func TestMatVecsMatchesMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const k = 96
+	for _, f := range []Format{FP32, FP16, INT8, INT4} {
+		var ws []*Packed
+		var outs, want [][]float32
+		for _, n := range []int{200, 33, 0, 128, 7, 161} {
+			ws = append(ws, PackAs(randSlice(r, n*k), n, k, f))
+			outs = append(outs, make([]float32, n))
+			want = append(want, make([]float32, n))
+		}
+		x := randSlice(r, k)
+		for _, im := range impls {
+			defer SetImpl(Impl())
+			if err := SetImpl(im.name); err != nil {
+				t.Fatal(err)
+			}
+			MatVecs(outs, x, ws)
+			for i, w := range ws {
+				MatMul(want[i], x, 1, w, nil)
+				if !slices.Equal(outs[i], want[i]) {
+					t.Fatalf("%s/%s: matrix %d (n=%d): MatVecs %v, MatMul %v", f, im.name, i, w.N, outs[i], want[i])
+				}
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -23,13 +24,16 @@ func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	// The weights may live outside the Go heap, released when w is
 	// collected: w must outlive the kernels.
 	defer runtime.KeepAlive(w)
-	if w.format != FP32 {
-		matMulQuant(im, out, x, m, w, bias)
+	if m == 1 {
+		matVecs(im, [][]float32{out}, x, []*Packed{w}, bias)
 		return
 	}
-	if m == 1 {
-		// Whole groups of four panels, which gemv streams at once.
-		parallelFor(w.panels(), 4, func(lo, hi int) { gemvPanels(im, out, x, w, bias, lo, hi) })
+	switch w.format {
+	case FP16:
+		matMulQuant(im, out, x, m, w, bias)
+		return
+	case INT8, INT4:
+		matMulInt(im, out, x, m, w, bias)
 		return
 	}
 	mr := im.mr
@@ -39,6 +43,64 @@ func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	parallelFor(nb, 1, func(lo, hi int) { packX(xp, x, m, k, mr, lo, hi) })
 	parallelFor(w.panels(), 1, func(lo, hi int) { gemmPanels(im, out, xp, m, w, bias, lo, hi) })
 	scratch.Put(buf)
+}
+
+// MatVecs computes outs[i] = x·W_iᵀ for one row x and matrices ws of one
+// format and the same K, as one parallel loop: one hand-off between the
+// threads where a MatMul each would take one per matrix (GPT-2's LM head
+// is packed in parts). Each output is bitwise what MatMul gives.
+func MatVecs(outs [][]float32, x []float32, ws []*Packed) {
+	if len(outs) != len(ws) {
+		panic("kernels: MatVecs: as many outputs as matrices needed")
+	}
+	for i, w := range ws {
+		if w.K != ws[0].K || w.format != ws[0].format || len(x) < w.K || len(outs[i]) < w.N {
+			panic("kernels: MatVecs: matrices differ in K or format, or a slice is too short")
+		}
+	}
+	if len(ws) == 0 {
+		return
+	}
+	matVecs(cur(), outs, x, ws, nil)
+	runtime.KeepAlive(ws)
+}
+
+// matVecs is MatVecs, with a bias for the first matrix (MatMul's m = 1).
+// The panels of all matrices are numbered in one range, which the threads
+// share in whole groups of four where a matrix allows.
+func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float32) {
+	first := make([]int, len(ws)+1) // first[i]: global number of ws[i]'s panel 0
+	for i, w := range ws {
+		first[i+1] = first[i] + w.panels()
+	}
+	var r *qrows
+	if f := ws[0].format; f == INT8 || f == INT4 {
+		// The matrices share K, so one quantized x serves them all.
+		nb := ws[0].blocks()
+		r = getQRows(1, nb*qblock, nb)
+		defer qrowsScratch.Put(r)
+		r.quantizeRow(0, x, ws[0].K, nb)
+	}
+	parallelFor(first[len(ws)], 4, func(lo, hi int) {
+		i, _ := slices.BinarySearch(first, lo+1)
+		for i--; i < len(ws) && first[i] < hi; i++ {
+			w, b := ws[i], []float32(nil)
+			if i == 0 {
+				b = bias
+			}
+			a, z := max(lo, first[i])-first[i], min(hi, first[i+1])-first[i]
+			switch w.format {
+			case FP32:
+				gemvPanels(im, outs[i], x, w, b, a, z)
+			case FP16:
+				gemvF16Panels(im, outs[i], x, w, b, a, z)
+			default:
+				for q := a; q < z; q += intGroup {
+					intPanels(im, outs[i], r, 0, w, b, q, min(intGroup, z-q))
+				}
+			}
+		}
+	})
 }
 
 // gemvPanels computes panels [lo, hi) of out = x·Wᵀ + bias for one row x.

@@ -51,15 +51,10 @@ func packQuant(n, k int, f Format, fill func(pan []float32, j0, j1 int)) *Packed
 	p := &Packed{N: n, K: k, format: f}
 	np, nb := p.panels(), p.blocks()
 	var frees []func()
-	p.q, frees = allocBytes(p, np*k*f.rowBytes(), frees)
+	p.q, frees = allocBytes(p, np*p.rows()*f.rowBytes(), frees)
 	if f == INT8 || f == INT4 {
 		var free func()
-		p.scale, free = allocFloats(p, np*nb*nr)
-		frees = append(frees, free)
-	}
-	if f == INT4 {
-		var free func()
-		p.min, free = allocFloats(p, np*nb*nr)
+		p.scale, free = allocFloats(p, np*nb*f.scaleFloats())
 		frees = append(frees, free)
 	}
 	p.free = func() {
@@ -89,10 +84,40 @@ func allocBytes(owner *Packed, n int, frees []func()) ([]byte, []func()) {
 // blocks returns the number of scale blocks along K.
 func (p *Packed) blocks() int { return (p.K + qblock - 1) / qblock }
 
+// rows is the number of K rows a panel stores: K, or for INT8 and INT4 K
+// rounded up to whole blocks, zero-padded.
+func (p *Packed) rows() int {
+	if p.format == INT8 || p.format == INT4 {
+		return p.blocks() * qblock
+	}
+	return p.K
+}
+
 // qpanel returns the stored bytes of panel q.
 func (p *Packed) qpanel(q int) []byte {
-	sz := p.K * p.format.rowBytes()
+	sz := p.rows() * p.format.rowBytes()
 	return p.q[q*sz : (q+1)*sz]
+}
+
+// blockScales returns the scales of panel q's block b: 32 floats, then
+// for INT4 32 minimums.
+func (p *Packed) blockScales(q, b int) []float32 {
+	sf := p.format.scaleFloats()
+	o := (q*p.blocks() + b) * sf
+	return p.scale[o : o+sf]
+}
+
+// qoff is the offset in a panel's bytes of the weight of row kk (along K)
+// and column c (< 32) in the INT8 and INT4 layouts: the rows go in quads,
+// as the VNNI dot product takes them, a quad holding for each column its
+// four rows side by side (INT8: 128 bytes, column c at 4c); in INT4 a
+// quad's 64 bytes hold columns 0–15 in their low nibbles and 16–31 in
+// their high ones.
+func qoff(f Format, kk, c int) int {
+	if f == INT8 {
+		return kk/4*128 + 4*c + kk%4
+	}
+	return kk/4*64 + 4*(c%16) + kk%4
 }
 
 // encodePanel stores the float32 panel pan as panel q of p's format.
@@ -105,8 +130,13 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 			binary.LittleEndian.PutUint16(dst[2*i:], f32ToF16(v))
 		}
 	case INT8:
-		sc := p.scale[q*nb*nr : (q+1)*nb*nr]
+		// Stored with 128 added (0x80 in the padding rows): the VNNI dot
+		// product multiplies unsigned bytes by signed ones.
+		for i := range dst {
+			dst[i] = 128
+		}
 		for b := range nb {
+			sc := p.blockScales(q, b)
 			r0, r1 := b*qblock, min(b*qblock+qblock, k)
 			for c := range nr {
 				var amax float32
@@ -114,20 +144,19 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 					amax = max(amax, abs32(pan[r*nr+c]))
 				}
 				s := amax / 127
-				sc[b*nr+c] = s
+				sc[c] = s
 				for r := r0; r < r1; r++ {
 					var v float64
 					if s > 0 {
 						v = math.Round(float64(pan[r*nr+c]) / float64(s))
 					}
-					dst[r*nr+c] = byte(int8(max(-127, min(127, v))))
+					dst[qoff(INT8, r, c)] = byte(int(max(-127, min(127, v))) + 128)
 				}
 			}
 		}
 	case INT4:
-		sc := p.scale[q*nb*nr : (q+1)*nb*nr]
-		mn := p.min[q*nb*nr : (q+1)*nb*nr]
 		for b := range nb {
+			sc := p.blockScales(q, b)
 			r0, r1 := b*qblock, min(b*qblock+qblock, k)
 			for c := range nr {
 				lo, hi := pan[r0*nr+c], pan[r0*nr+c]
@@ -135,19 +164,14 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 					lo, hi = min(lo, pan[r*nr+c]), max(hi, pan[r*nr+c])
 				}
 				s := (hi - lo) / 15
-				sc[b*nr+c], mn[b*nr+c] = s, lo
+				sc[c], sc[nr+c] = s, lo
 				for r := r0; r < r1; r++ {
 					var v float64
 					if s > 0 {
 						v = math.Round(float64(pan[r*nr+c]-lo) / float64(s))
 					}
 					nib := byte(max(0, min(15, v)))
-					// Row byte i holds column i (low nibble) and i+16.
-					if c < nr/2 {
-						dst[r*nr/2+c] |= nib
-					} else {
-						dst[r*nr/2+c-nr/2] |= nib << 4
-					}
+					dst[qoff(INT4, r, c)] |= nib << (4 * (c / 16))
 				}
 			}
 		}
@@ -156,29 +180,15 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// dequantPanel widens panel q into dst (K rows of 32 floats) with im's
-// conversion kernels, which every path computes bitwise alike.
+// dequantPanel widens panel q of an FP16 matrix into dst (K rows of 32
+// floats) with im's conversion kernel, which every path computes bitwise
+// alike.
 func (p *Packed) dequantPanel(im *impl, dst []float32, q int) {
-	k, nb := p.K, p.blocks()
-	if k == 0 {
+	if p.K == 0 {
 		return
 	}
 	src := p.qpanel(q)
-	switch p.format {
-	case FP16:
-		im.deq16((*uint16)(unsafe.Pointer(&src[0])), ptr(dst, 0), k*nr)
-	case INT8:
-		for b := range nb {
-			r0 := b * qblock
-			im.deq8((*int8)(unsafe.Pointer(&src[r0*nr])), ptr(dst, r0*nr), ptr(p.scale, (q*nb+b)*nr), min(qblock, k-r0))
-		}
-	case INT4:
-		for b := range nb {
-			r0 := b * qblock
-			o := (q*nb + b) * nr
-			im.deq4(&src[r0*nr/2], ptr(dst, r0*nr), ptr(p.scale, o), ptr(p.min, o), min(qblock, k-r0))
-		}
-	}
+	im.deq16((*uint16)(unsafe.Pointer(&src[0])), ptr(dst, 0), p.K*nr)
 }
 
 // rowQuant writes row i of a quantized matrix, dequantized, into dst.
@@ -186,19 +196,17 @@ func (p *Packed) rowQuant(i int, dst []float32) {
 	q, c := i/nr, i%nr
 	src := p.qpanel(q)
 	nb := p.blocks()
+	sf := p.format.scaleFloats()
 	for kk := range dst {
-		o := (q*nb+kk/qblock)*nr + c
+		o := (q*nb+kk/qblock)*sf + c
 		switch p.format {
 		case FP16:
 			dst[kk] = f16ToF32(binary.LittleEndian.Uint16(src[2*(kk*nr+c):]))
 		case INT8:
-			dst[kk] = float32(int8(src[kk*nr+c])) * p.scale[o]
+			dst[kk] = float32(int(src[qoff(INT8, kk, c)])-128) * p.scale[o]
 		case INT4:
-			b := src[kk*nr/2+c%(nr/2)]
-			if c >= nr/2 {
-				b >>= 4
-			}
-			dst[kk] = float32(float32(b&15)*p.scale[o]) + p.min[o]
+			b := src[qoff(INT4, kk, c)] >> (4 * (c / 16))
+			dst[kk] = float32(float32(b&15)*p.scale[o]) + p.scale[o+nr]
 		}
 	}
 	runtime.KeepAlive(p)
@@ -209,30 +217,5 @@ func deq16Generic(src *uint16, dst *float32, n int) {
 	s, d := unsafe.Slice(src, n), view(dst, n)
 	for i, h := range s {
 		d[i] = f16ToF32(h)
-	}
-}
-
-// deq8Generic widens rows rows of 32 int8: dst[r][j] = src[r][j]·scale[j].
-func deq8Generic(src *int8, dst, scale *float32, rows int) {
-	s, d, sc := unsafe.Slice(src, rows*nr), view(dst, rows*nr), (*[nr]float32)(view(scale, nr))
-	for r := range rows {
-		for j := range nr {
-			d[r*nr+j] = float32(s[r*nr+j]) * sc[j]
-		}
-	}
-}
-
-// deq4Generic widens rows rows of 32 nibbles: dst[r][j] = q·scale[j] +
-// min[j], rounded after the product as the SIMD paths do (no fused
-// multiply-add).
-func deq4Generic(src *byte, dst, scale, mn *float32, rows int) {
-	s, d := unsafe.Slice(src, rows*nr/2), view(dst, rows*nr)
-	sc, m := (*[nr]float32)(view(scale, nr)), (*[nr]float32)(view(mn, nr))
-	for r := range rows {
-		for j := range nr / 2 {
-			b := s[r*nr/2+j]
-			d[r*nr+j] = float32(float32(b&15)*sc[j]) + m[j]
-			d[r*nr+j+nr/2] = float32(float32(b>>4)*sc[j+nr/2]) + m[j+nr/2]
-		}
 	}
 }

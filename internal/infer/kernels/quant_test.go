@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -76,6 +77,26 @@ func quantBound(f Format, w []float32, n, k int) func(j int, wv float32) float64
 	}
 }
 
+// actBound returns, for the integer formats, the most each activation of
+// x may move when quantized per block of 32: half a step, max|x|/254.
+func actBound(f Format, x []float32) []float64 {
+	b := make([]float64, len(x))
+	if f != INT8 && f != INT4 {
+		return b
+	}
+	for r0 := 0; r0 < len(x); r0 += qblock {
+		r1 := min(r0+qblock, len(x))
+		var amax float64
+		for _, v := range x[r0:r1] {
+			amax = max(amax, math.Abs(float64(v)))
+		}
+		for kk := r0; kk < r1; kk++ {
+			b[kk] = amax / 254 * (1 + 1e-6)
+		}
+	}
+	return b
+}
+
 // TestQuantMatMulMatchesReference checks MatMul on every format and path
 // against x·Wᵀ + b in float64 from the unquantized weights, within the
 // format's rounding of each weight plus float32 summation.
@@ -96,10 +117,12 @@ func TestQuantMatMulMatchesReference(t *testing.T) {
 						got := make([]float32, m*sh.n)
 						matMul(im, got, x, m, p, bias)
 						for i := range m {
+							xb := actBound(f, x[i*sh.k:(i+1)*sh.k])
 							for j := range sh.n {
 								var qt float64
 								for kk := range sh.k {
-									qt += math.Abs(float64(x[i*sh.k+kk])) * wb(j, w[j*sh.k+kk])
+									wv := w[j*sh.k+kk]
+									qt += math.Abs(float64(x[i*sh.k+kk]))*wb(j, wv) + xb[kk]*(math.Abs(float64(wv))+wb(j, wv))
 								}
 								o := i*sh.n + j
 								if d := math.Abs(float64(got[o]) - want[o]); d > 2*tol[o]+qt*(1+1e-5) {
@@ -114,41 +137,97 @@ func TestQuantMatMulMatchesReference(t *testing.T) {
 	}
 }
 
-// TestQuantPathsMatchGeneric checks that every path widens panels to the
-// same bits as the generic one, and that Row gives what MatMul multiplies.
+// TestQuantPathsMatchGeneric checks that every path computes what the
+// generic one does bitwise (FP16 panels widened, INT8 and INT4 products),
+// that PackKNAs stores what PackAs does, and that Row gives the weights
+// MatMul multiplies.
 func TestQuantPathsMatchGeneric(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, f := range quantFormats {
-		for _, sh := range []struct{ n, k int }{{1, 1}, {40, 70}, {64, 768}} {
+		for _, sh := range []struct{ n, k int }{{1, 1}, {40, 70}, {64, 768}, {200, 96}} {
 			w := randSlice(r, sh.n*sh.k)
 			p := PackAs(w, sh.n, sh.k, f)
 			q := PackKNAs(transpose(w, sh.n, sh.k), sh.k, sh.n, f)
-			want := make([]float32, sh.k*nr)
-			for pi := range p.panels() {
-				genericImpl.dequantPanel(p, want, pi)
-				for _, im := range impls {
-					got := make([]float32, sh.k*nr)
-					im.dequantPanel(p, got, pi)
-					kn := make([]float32, sh.k*nr)
-					im.dequantPanel(q, kn, pi)
-					for i := range got {
-						if got[i] != want[i] || kn[i] != want[i] {
-							t.Fatalf("%s/%s panel %d [%d] = %g (PackKNAs %g), want %g (generic)", f, im.name, pi, i, got[i], kn[i], want[i])
+			if !slices.Equal(p.q, q.q) || !slices.Equal(p.scale, q.scale) {
+				t.Fatalf("%s n=%d k=%d: PackKNAs stores other bytes than PackAs", f, sh.n, sh.k)
+			}
+			// Every column's weights as Row gives them, to multiply in
+			// float64 below.
+			deq := make([]float32, sh.n*sh.k)
+			for j := range sh.n {
+				p.Row(j, deq[j*sh.k:(j+1)*sh.k])
+			}
+			if f == FP16 {
+				want := make([]float32, sh.k*nr)
+				for pi := range p.panels() {
+					genericImpl.dequantPanel(p, want, pi)
+					for _, im := range impls {
+						got := make([]float32, sh.k*nr)
+						im.dequantPanel(p, got, pi)
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("%s/%s panel %d [%d] = %g, want %g (generic)", f, im.name, pi, i, got[i], want[i])
+							}
+						}
+						for c := range min(nr, sh.n-pi*nr) {
+							for kk := range sh.k {
+								if v := deq[(pi*nr+c)*sh.k+kk]; v != want[kk*nr+c] {
+									t.Fatalf("%s: Row(%d)[%d] = %g, want %g", f, pi*nr+c, kk, v, want[kk*nr+c])
+								}
+							}
 						}
 					}
 				}
-				for c := range min(nr, sh.n-pi*nr) {
-					row := make([]float32, sh.k)
-					p.Row(pi*nr+c, row)
-					for kk, v := range row {
-						if v != want[kk*nr+c] {
-							t.Fatalf("%s: Row(%d)[%d] = %g, want %g", f, pi*nr+c, kk, v, want[kk*nr+c])
-						}
+				continue
+			}
+			const m = 5
+			x := randSlice(r, m*sh.k)
+			bias := randSlice(r, sh.n)
+			want := make([]float32, m*sh.n)
+			matMul(genericImpl, want, x, m, p, bias)
+			for _, im := range impls {
+				got := make([]float32, m*sh.n)
+				matMul(im, got, x, m, p, bias)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s/%s n=%d k=%d: out[%d] = %g, want %g bitwise (generic)", f, im.name, sh.n, sh.k, i, got[i], want[i])
+					}
+				}
+			}
+			// The integer path multiplies Row's weights by the quantized
+			// activations: its result is their float64 product within the
+			// float32 roundings of a few operations per block.
+			for i := range m {
+				xr := x[i*sh.k : (i+1)*sh.k]
+				xd := dequantX(xr)
+				for j := range sh.n {
+					ref, mag := float64(bias[j]), math.Abs(float64(bias[j]))
+					for kk := range sh.k {
+						v := float64(deq[j*sh.k+kk]) * xd[kk]
+						ref += v
+						mag += math.Abs(v)
+					}
+					if d := math.Abs(float64(want[i*sh.n+j]) - ref); d > 1e-5*mag+1e-6 {
+						t.Fatalf("%s n=%d k=%d: out[%d][%d] = %g, want %g (Row's weights × quantized x) within %g", f, sh.n, sh.k, i, j, want[i*sh.n+j], ref, 1e-5*mag)
 					}
 				}
 			}
 		}
 	}
+}
+
+// dequantX returns x as the integer formats see it: quantized per block
+// of 32 and scaled back, in float64.
+func dequantX(x []float32) []float64 {
+	nb := (len(x) + qblock - 1) / qblock
+	r := getQRows(1, nb*qblock, nb)
+	defer qrowsScratch.Put(r)
+	r.quantizeRow(0, x, len(x), nb)
+	d := make([]float64, len(x))
+	for kk := range x {
+		d[kk] = float64(r.q[kk]) * float64(r.s[kk/qblock])
+	}
+	return d
 }
 
 // dequantPanel calls p.dequantPanel with im, for tests that range over
