@@ -2,15 +2,16 @@ package infer
 
 import (
 	"math"
+	"sync"
 
 	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
 
 // attnParallelWork is the number of (query, key) pairs, over all heads,
-// from which attention is spread over the cores. Below it, a decode step's
-// attention is over before a second goroutine would be running. (A
-// variable so that tests can run both ways.)
-var attnParallelWork = 16 << 10
+// from which attention is spread over the cores. The kernels' worker pool
+// hands a loop over in about a microsecond, so only the shortest contexts
+// stay on one. (A variable so that tests can run both ways.)
+var attnParallelWork = 1 << 10
 
 // attnScratch is one attention worker's buffers, grown as needed.
 type attnScratch struct {
@@ -18,27 +19,30 @@ type attnScratch struct {
 	q      []float32 // [headDim]
 }
 
+var attnScratchPool = sync.Pool{New: func() any { return new(attnScratch) }}
+
 // attention computes causal multi-head attention for layer l into buf.h,
 // one (sequence, head) pair per work item, over the cache, which already
 // holds the new tokens' keys and values.
 func (g *GPT2) attention(batch []Seq, l int) {
-	s, b := g.shape, &g.buf
-	nh := s.Heads
+	nh := g.shape.Heads
 	work := 0
 	for _, q := range batch {
 		work += nh * len(q.Tokens) * (q.Cache.Len + len(q.Tokens))
 	}
-	workers := 1
-	if work >= attnParallelWork {
-		workers = maxWorkers(len(batch) * nh)
+	run := func(lo, hi int) {
+		sc := attnScratchPool.Get().(*attnScratch)
+		for item := lo; item < hi; item++ {
+			i, h := item/nh, item%nh
+			g.attend(sc, batch[i], g.buf.rows[i], l, h)
+		}
+		attnScratchPool.Put(sc)
 	}
-	for len(b.attn) < workers {
-		b.attn = append(b.attn, attnScratch{})
+	if work < attnParallelWork {
+		run(0, len(batch)*nh)
+		return
 	}
-	forEach(len(batch)*nh, workers, func(worker, item int) {
-		i, h := item/nh, item%nh
-		g.attend(&b.attn[worker], batch[i], b.rows[i], l, h)
-	})
+	kernels.ParallelFor(len(batch)*nh, 1, run)
 }
 
 // attend is attention for one sequence and head, token by token: the

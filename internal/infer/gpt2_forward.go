@@ -14,8 +14,6 @@ type buffers struct {
 	fc   []float32 // [M][4E]
 	rows []int     // [len(batch)] first activation row of each sequence
 
-	attn []attnScratch // one per attention worker
-
 	last   []float32 // [G][E] the last token of each sequence that wants logits
 	logits []float32 // [G][V] their logits, when G > 1
 	tmp    []float32 // [G][PartRows] one embedding part's logits, when G > 1

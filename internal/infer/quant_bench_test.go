@@ -79,3 +79,39 @@ func benchDecodeFormat(b *testing.B, g *GPT2) {
 	b.ReportMetric(float64(g.Info().WeightBytes)/1e6, "weight-MB")
 	reportCPU(b, cpu0, 1)
 }
+
+// BenchmarkSpeed runs MeasureSpeed, as muaibench env does, on gpt2 in every
+// format: prefill of 128 tokens, then 128 decode tokens in rounds of 8,
+// each set against the read bandwidth measured right before and after it
+// (the probe's 512 MiB). paired-%ceiling is the median round's fraction
+// over all ops, the figure to compare on a machine whose bandwidth moves.
+func BenchmarkSpeed(b *testing.B) {
+	shape, err := ShapeByName("gpt2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
+		g, err := NewSynthetic(shape, 1, WithFormat(f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(f.String(), func(b *testing.B) {
+			var fracs []float64
+			var dec, pre float64
+			for b.Loop() {
+				s, err := MeasureSpeed(g, 128, 128, probe())
+				if err != nil {
+					b.Fatal(err)
+				}
+				fracs = append(fracs, s.Fraction)
+				dec += s.DecodeTPS
+				pre += s.PrefillTPS
+			}
+			b.ReportMetric(100*median(fracs), "paired-%ceiling")
+			b.ReportMetric(dec/float64(b.N), "decode-tokens/s")
+			b.ReportMetric(pre/float64(b.N), "prefill-tokens/s")
+		})
+		g = nil
+		runtime.GC()
+	}
+}

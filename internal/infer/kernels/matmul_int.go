@@ -38,6 +38,10 @@ func growSlice[T any](b []T, n int) []T {
 	return b[:n]
 }
 
+// roundMagic is 1.5·2²³: a float32 in [2²³, 2²⁴) has no fraction bits, so
+// adding it rounds a small value to an integer, ties to even.
+const roundMagic = 12582912
+
 // quantizeRow quantizes x (k values) into row i of r, nb blocks of 32.
 // All paths share it, so they all see the same integers.
 func (r *qrows) quantizeRow(i int, x []float32, k, nb int) {
@@ -47,7 +51,9 @@ func (r *qrows) quantizeRow(i int, x []float32, k, nb int) {
 		r0, r1 := b*qblock, min(b*qblock+qblock, k)
 		var amax float32
 		for _, v := range x[r0:r1] {
-			amax = max(amax, abs32(v))
+			if a := abs32(v); a > amax {
+				amax = a
+			}
 		}
 		var inv float32
 		if amax > 0 {
@@ -55,16 +61,9 @@ func (r *qrows) quantizeRow(i int, x []float32, k, nb int) {
 		}
 		var sum int32
 		for kk := r0; kk < r1; kk++ {
-			// Rounded half away from zero; |x·inv| <= 127 up to one
-			// rounding, which the truncation absorbs.
-			v := x[kk] * inv
-			var iv int32
-			if v >= 0 {
-				iv = int32(v + 0.5)
-			} else {
-				iv = int32(v - 0.5)
-			}
-			iv = max(-127, min(127, iv))
+			// Rounded to nearest, ties to even, by adding and taking
+			// away 1.5·2²³ in float32; |x·inv| <= 127 up to one rounding.
+			iv := int32(float32(float32(x[kk]*inv+roundMagic) - roundMagic))
 			q[kk] = int8(iv)
 			sum += iv
 		}

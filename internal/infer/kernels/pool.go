@@ -157,6 +157,13 @@ func (j *job) wait() {
 	}
 }
 
+// ParallelFor calls fn over [0, n) cut into chunks of whole multiples of
+// grain, on up to Threads() goroutines of the kernels' pool, the caller's
+// included, and returns when all are done: far cheaper than starting
+// goroutines when the caller runs parallel loops back to back, as a
+// decode step does.
+func ParallelFor(n, grain int, fn func(lo, hi int)) { parallelFor(n, max(grain, 1), fn) }
+
 // parallelFor calls fn over [0, n) cut into chunks of whole multiples of
 // grain, on up to Threads() goroutines, and returns when all are done.
 func parallelFor(n, grain int, fn func(lo, hi int)) {
