@@ -74,6 +74,12 @@ func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum 
 func gemvQ4VNNI(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
 
 //go:noescape
+func gemvQ8AVX2(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
+
+//go:noescape
+func gemvQ4AVX2(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+
+//go:noescape
 func gemvF16x2AVX2(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 var avx512Impl = &impl{
@@ -113,8 +119,8 @@ var avx2Impl = &impl{
 
 	qgroup:  2,
 	gemvF16: gemvF16x2AVX2, // nil without F16C
-	gemvQ8:  gemvQ8Generic,
-	gemvQ4:  gemvQ4Generic,
+	gemvQ8:  gemvQ8AVX2,
+	gemvQ4:  gemvQ4AVX2,
 
 	dotRows:  dotRowsAVX2,
 	axpyRows: axpyRowsAVX2,
