@@ -9,7 +9,9 @@
 // each int32 lane of a zmm is one output column's exact sum over a quad,
 // stored bytes (unsigned) times x (signed), in two chains per half panel.
 // The block's sums are scaled into acc, in memory, with a multiply and an
-// add rounded apart: (scale·xs)·float(sum), then + acc.
+// add rounded apart: (scale·xs)·float(sum), then + acc. INT4 splits a
+// byte's nibbles with one AND each, the high one left at 16·q, and divides
+// its block sums by 16, exactly, with a shift.
 
 // func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 TEXT ·gemvQ8VNNI(SB), NOSPLIT, $0-80
@@ -143,55 +145,48 @@ q4panel:
 	VPXORD Z18, Z18, Z18
 	VPXORD Z19, Z19, Z19
 	VMOVDQU32 0(R13), Z8
-	VPSRLW $4, Z8, Z9
+	VPANDND Z8, Z15, Z9
 	VPANDD Z15, Z8, Z8
-	VPANDD Z15, Z9, Z9
 	VPDPBUSD Z24, Z8, Z16
 	VPDPBUSD Z24, Z9, Z17
 	VMOVDQU32 64(R13), Z10
-	VPSRLW $4, Z10, Z11
+	VPANDND Z10, Z15, Z11
 	VPANDD Z15, Z10, Z10
-	VPANDD Z15, Z11, Z11
 	VPDPBUSD Z25, Z10, Z18
 	VPDPBUSD Z25, Z11, Z19
 	VMOVDQU32 128(R13), Z12
-	VPSRLW $4, Z12, Z13
+	VPANDND Z12, Z15, Z13
 	VPANDD Z15, Z12, Z12
-	VPANDD Z15, Z13, Z13
 	VPDPBUSD Z26, Z12, Z16
 	VPDPBUSD Z26, Z13, Z17
 	VMOVDQU32 192(R13), Z8
-	VPSRLW $4, Z8, Z9
+	VPANDND Z8, Z15, Z9
 	VPANDD Z15, Z8, Z8
-	VPANDD Z15, Z9, Z9
 	VPDPBUSD Z27, Z8, Z18
 	VPDPBUSD Z27, Z9, Z19
 	VMOVDQU32 256(R13), Z10
-	VPSRLW $4, Z10, Z11
+	VPANDND Z10, Z15, Z11
 	VPANDD Z15, Z10, Z10
-	VPANDD Z15, Z11, Z11
 	VPDPBUSD Z28, Z10, Z16
 	VPDPBUSD Z28, Z11, Z17
 	VMOVDQU32 320(R13), Z12
-	VPSRLW $4, Z12, Z13
+	VPANDND Z12, Z15, Z13
 	VPANDD Z15, Z12, Z12
-	VPANDD Z15, Z13, Z13
 	VPDPBUSD Z29, Z12, Z18
 	VPDPBUSD Z29, Z13, Z19
 	VMOVDQU32 384(R13), Z8
-	VPSRLW $4, Z8, Z9
+	VPANDND Z8, Z15, Z9
 	VPANDD Z15, Z8, Z8
-	VPANDD Z15, Z9, Z9
 	VPDPBUSD Z30, Z8, Z16
 	VPDPBUSD Z30, Z9, Z17
 	VMOVDQU32 448(R13), Z10
-	VPSRLW $4, Z10, Z11
+	VPANDND Z10, Z15, Z11
 	VPANDD Z15, Z10, Z10
-	VPANDD Z15, Z11, Z11
 	VPDPBUSD Z31, Z10, Z18
 	VPDPBUSD Z31, Z11, Z19
 	VPADDD Z18, Z16, Z16
 	VPADDD Z19, Z17, Z17
+	VPSRAD $4, Z17, Z17 // the high nibbles were summed as 16·q: exact
 	VCVTDQ2PS Z16, Z16
 	VCVTDQ2PS Z17, Z17
 	VMULPS 0(R8), Z23, Z20
