@@ -89,7 +89,7 @@ func runEnv(cmd *cobra.Command, ef *envFlags) error {
 			if err != nil {
 				return err
 			}
-			sp, err := infer.MeasureSpeed(m, min(128, shape.Context/2), min(64, shape.Context/4), probe)
+			sp, err := infer.MeasureSpeed(m, min(128, shape.Context/2), min(128, shape.Context/2), probe)
 			m = nil
 			runtime.GC() // the weights live off the heap until collected
 			if err != nil {
@@ -140,7 +140,7 @@ func writeEnv(w io.Writer, r *envReport) {
 	for _, sp := range r.Speeds {
 		fmt.Fprintf(w, "embedded   %s %s synthetic, %.0f MB of weights\n", r.SpeedModel, sp.Format, float64(sp.WeightBytes)/1e6)
 		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s\n", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS)
-		fmt.Fprintf(w, "  decode   %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token)\n", sp.DecodeTPS, sp.CeilingTPS)
+		fmt.Fprintf(w, "  decode   %d tokens from an empty context: %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token)\n", sp.DecodeTokens, sp.DecodeTPS, sp.CeilingTPS)
 		if sp.Rounds > 0 {
 			fmt.Fprintf(w, "           %.0f%% of the ceiling: median of %d rounds of %d tokens, each against the bandwidth measured around it (%.0f–%.0f%%)\n",
 				100*sp.Fraction, sp.Rounds, (sp.DecodeTokens+sp.Rounds-1)/sp.Rounds, 100*sp.FractionMin, 100*sp.FractionMax)

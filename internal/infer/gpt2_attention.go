@@ -11,7 +11,7 @@ import (
 // from which attention is spread over the cores. The kernels' worker pool
 // hands a loop over in about a microsecond, so only the shortest contexts
 // stay on one. (A variable so that tests can run both ways.)
-var attnParallelWork = 1 << 10
+var attnParallelWork = 1 << 8
 
 // attnScratch is one attention worker's buffers, grown as needed.
 type attnScratch struct {

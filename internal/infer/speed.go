@@ -41,20 +41,21 @@ const roundTokens = 8
 
 // MeasureSpeed prefills one prompt of promptTokens tokens (logits for the
 // last token only), then decodes decodeTokens tokens greedily one at a
-// time, and times both. With a probe, decode runs in rounds of a few
+// time in a fresh sequence, positions 0 to decodeTokens−1 as llama-bench's
+// tg runs do, and times both. With a probe, decode runs in rounds of a few
 // tokens with a bandwidth pass before and after each: on a machine whose
 // bandwidth moves with its neighbours' load (any shared VM), each round is
 // set against the ceiling of its own moment, the higher of the two passes
 // around it, and the fraction reported is the median round's.
 func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed, error) {
 	info := m.Info()
-	if promptTokens+decodeTokens > info.Shape.Context {
-		return Speed{}, fmt.Errorf("infer: %d+%d tokens exceed the context of %d", promptTokens, decodeTokens, info.Shape.Context)
+	if promptTokens > info.Shape.Context || decodeTokens > info.Shape.Context {
+		return Speed{}, fmt.Errorf("infer: %d prompt or %d decode tokens exceed the context of %d", promptTokens, decodeTokens, info.Shape.Context)
 	}
-	pool := m.NewKVPool(kvBytes(info.Shape, 2*(promptTokens+decodeTokens+16)), 16)
+	pool := m.NewKVPool(kvBytes(info.Shape, 2*(promptTokens+decodeTokens+16)+16), 16)
 	seq := pool.NewSeq()
 	defer seq.Release()
-	if !seq.Reserve(promptTokens + decodeTokens) {
+	if !seq.Reserve(promptTokens) {
 		return Speed{}, fmt.Errorf("infer: KV cache too small")
 	}
 	prompt := make([]int, promptTokens)
@@ -62,17 +63,20 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 		prompt[i] = (i*7919 + 13) % info.Shape.Vocab
 	}
 	logits := make([]float32, info.Shape.Vocab)
-	// One unmeasured pass of the same shape first: the first forward
-	// call faults in scratch buffers and warms the worker pool.
+	// One unmeasured pass of each shape first: the first forward call
+	// faults in scratch buffers and warms the worker pool.
 	warm := pool.NewSeq()
-	if !warm.Reserve(promptTokens + 1) {
+	if !warm.Reserve(max(promptTokens, 1)) {
 		return Speed{}, fmt.Errorf("infer: KV cache too small")
 	}
 	err := m.Forward([]Seq{{Cache: warm, Tokens: prompt, Logits: logits}})
-	if err == nil {
-		err = m.Forward([]Seq{{Cache: warm, Tokens: prompt[:1], Logits: logits}})
-	}
 	warm.Release()
+	if err == nil && decodeTokens > 0 {
+		warm = pool.NewSeq()
+		warm.Reserve(1)
+		err = m.Forward([]Seq{{Cache: warm, Tokens: []int{0}, Logits: logits}})
+		warm.Release()
+	}
 	if err != nil {
 		return Speed{}, err
 	}
@@ -94,12 +98,17 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 		before = bw()
 	}
 	tok := []int{Argmax(logits)}
+	dec := pool.NewSeq()
+	defer dec.Release()
+	if !dec.Reserve(decodeTokens) {
+		return Speed{}, fmt.Errorf("infer: KV cache too small")
+	}
 	var decode time.Duration
 	for done := 0; done < decodeTokens; {
 		k := min(roundTokens, decodeTokens-done)
 		t0 := time.Now()
 		for range k {
-			if err := m.Forward([]Seq{{Cache: seq, Tokens: tok, Logits: logits}}); err != nil {
+			if err := m.Forward([]Seq{{Cache: dec, Tokens: tok, Logits: logits}}); err != nil {
 				return Speed{}, err
 			}
 			tok[0] = Argmax(logits)

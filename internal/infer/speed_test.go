@@ -48,7 +48,7 @@ func TestMeasureSpeed(t *testing.T) {
 	if s, err := MeasureSpeed(m, 16, 4, nil); err != nil || s.CeilingTPS != 0 || s.Fraction != 0 || s.DecodeTPS <= 0 {
 		t.Errorf("without a probe got %+v, %v: want a decode rate and no ceiling", s, err)
 	}
-	if _, err := MeasureSpeed(m, shape.Context, 1, p); err == nil || !strings.Contains(err.Error(), "exceed the context") {
+	if _, err := MeasureSpeed(m, shape.Context+1, 1, p); err == nil || !strings.Contains(err.Error(), "exceed the context") {
 		t.Errorf("got %v, want a context error", err)
 	}
 }
