@@ -71,7 +71,7 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h int) {
 		for k0 := 0; k0 < n; k0 += bt {
 			keys := pool.K(c.Blocks[k0/bt], l)
 			k1 := min(k0+bt, n)
-			kernels.DotRows(scores[k0:k1], qs, keys[h*d:], e)
+			kernels.DotRows(scores[k0:k1], qs, keys[h*bt*d:], d)
 		}
 		kernels.Softmax(scores[:n])
 		out := b.h[r*e+h*d : r*e+h*d+d]
@@ -79,7 +79,7 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h int) {
 		for k0 := 0; k0 < n; k0 += bt {
 			vals := pool.V(c.Blocks[k0/bt], l)
 			k1 := min(k0+bt, n)
-			kernels.AxpyRows(scores[k0:k1], vals[h*d:], e, out)
+			kernels.AxpyRows(scores[k0:k1], vals[h*bt*d:], d, out)
 		}
 	}
 }

@@ -105,17 +105,25 @@ func (g *GPT2) gelu(x []float32, m int) {
 	forChunks(m, 4, func(lo, hi int) { kernels.GELU(x[lo*n : hi*n]) })
 }
 
-// storeKV copies layer l's new keys and values from qkv into the caches.
+// storeKV copies layer l's new keys and values from qkv into the caches,
+// head by head: a block holds each head's keys of its tokens side by
+// side ([head][token][headDim]), so that attention reads one head's keys
+// and values as one run of memory.
 func (g *GPT2) storeKV(batch []Seq, l int) {
-	e, qkv := g.shape.Embd, g.buf.qkv
+	e, d, qkv := g.shape.Embd, g.shape.HeadDim(), g.buf.qkv
 	for i, q := range batch {
 		c := q.Cache
 		bt := c.pool.blockTokens
 		for j := range q.Tokens {
 			pos, r := c.Len+j, g.buf.rows[i]+j
-			blk, off := c.Blocks[pos/bt], (pos%bt)*e
-			copy(c.pool.K(blk, l)[off:off+e], qkv[r*3*e+e:r*3*e+2*e])
-			copy(c.pool.V(blk, l)[off:off+e], qkv[r*3*e+2*e:r*3*e+3*e])
+			blk, t := c.Blocks[pos/bt], pos%bt
+			k, v := c.pool.K(blk, l), c.pool.V(blk, l)
+			src := qkv[r*3*e : (r+1)*3*e]
+			for h := range g.shape.Heads {
+				o := (h*bt + t) * d
+				copy(k[o:o+d], src[e+h*d:e+h*d+d])
+				copy(v[o:o+d], src[2*e+h*d:2*e+h*d+d])
+			}
 		}
 	}
 }

@@ -8,7 +8,8 @@ import (
 
 // KVPool is a block KV cache: one slab of float32 cut into fixed-size
 // blocks of BlockTokens tokens. A block holds, for every layer, the keys and
-// then the values of its tokens: [layer][k|v][token][kvDim].
+// then the values of its tokens, BlockTokens×kvDim floats each, which the
+// model lays out head by head ([head][token][headDim]).
 // Sequences own blocks through a SeqCache; the pool is safe for concurrent
 // Reserve and Release. The slab lives outside the Go heap (see
 // kernels.AllocFloats): a gigabyte of cache on the heap would double the
@@ -67,13 +68,13 @@ func (p *KVPool) UsedBytes() int64 {
 	return int64(p.TotalBlocks()-p.FreeBlocks()) * p.BlockBytes()
 }
 
-// K returns the keys of one block and layer: blockTokens rows of kvDim.
+// K returns the keys of one block and layer: blockTokens·kvDim floats.
 func (p *KVPool) K(block, layer int) []float32 {
 	off := block*p.blockFloats + layer*2*p.blockTokens*p.kvDim
 	return p.data[off : off+p.blockTokens*p.kvDim]
 }
 
-// V returns the values of one block and layer: blockTokens rows of kvDim.
+// V returns the values of one block and layer: blockTokens·kvDim floats.
 func (p *KVPool) V(block, layer int) []float32 {
 	off := block*p.blockFloats + (layer*2+1)*p.blockTokens*p.kvDim
 	return p.data[off : off+p.blockTokens*p.kvDim]
