@@ -40,6 +40,10 @@ func (w *Weights) Precision() string {
 	if w.Format == kernels.FP32 {
 		return "all fp32"
 	}
-	return "linear layers " + w.Format.String() + "; token embedding/LM head " +
+	s := "linear layers " + w.Format.String() + "; token embedding/LM head " +
 		w.EmbedFormat.String() + "; layernorm, biases, position embedding fp32"
+	if w.Format == kernels.INT8 || w.Format == kernels.INT4 {
+		s += "; activations fp32, quantized to int8 per block of 32 inside the integer matrix products"
+	}
+	return s
 }

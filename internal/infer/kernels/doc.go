@@ -30,19 +30,23 @@
 //
 // A Packed may also store its panels as FP16, INT8 (symmetric, a float32
 // scale per block of 32 rows along K per output feature) or INT4 (a scale
-// and a minimum per such block); see Format, PackAs and PackKNAs. Weights
-// are widened to float32 in registers and activations stay float32: decode
-// runs fused kernels (four panels at once, F16C's VCVTPH2PS or integer
-// widening, then the same FMA chain as FP32), prefill widens one panel at a
-// time into a worker's scratch and runs the float32 tiles over it. Both
-// widen each weight to the same float32 bits, so every format keeps the
-// batch invariance above. Without a fused kernel (AVX2, pure Go), decode
-// widens panel by panel as prefill does.
+// and a minimum per such block); see Format, PackAs and PackKNAs. FP16 is
+// widened to float32 in registers (decode: four panels at once through
+// F16C's VCVTPH2PS, then the same FMA chain as FP32) or a panel at a time
+// into a worker's scratch for the float32 tiles (prefill), to the same
+// bits either way. INT8 and INT4 are multiplied as integers: each row of
+// activations is quantized to int8 per block of 32, the block's dot
+// products are exact int32 sums (AVX-512 VNNI's VPDPBUSD, AVX2's
+// VPMADDUBSW, or Go) and each block's sum is scaled into a float32
+// accumulator in a fixed order, so all three paths agree bitwise and
+// every batch size gives each row the same bits.
 //
 // Work is split over a pool of worker goroutines shared by every caller
 // (SetThreads); each loop is cut into a few chunks per thread that the
-// caller and the workers take in turn, and idle workers poll briefly before
-// they park, since decode issues a MatMul every few tens of microseconds.
+// caller and the workers take in turn, and idle workers poll for the next
+// loop for 200 µs before they park, since decode issues a MatMul every few
+// tens of microseconds and a parked thread wakes late (BenchmarkDecodeStep
+// runs both ways).
 //
 // Packed weights from 256 KiB up live in 2 MiB-aligned anonymous mappings
 // advised for transparent huge pages, small matrices sharing 64 MiB chunks.

@@ -20,9 +20,11 @@ var threads atomic.Int32
 //
 // Decode runs a MatMul every few tens of microseconds, each of them over
 // in tens of microseconds on two cores, so the hand-off must cost far less
-// than that: idle workers poll cur for a while before they park (waking a
-// parked thread costs 10–50 µs in a VM), and a caller polls for the
-// workers' last chunks rather than sleeping on them.
+// than that: idle workers poll cur for a while before they park (a parked
+// thread is woken through the scheduler, late), and a caller polls for the
+// workers' last chunks rather than sleeping on them. Handing loops over a
+// channel, with a caller that parked after 22 µs, cost decode a third of
+// the second core.
 var pool struct {
 	mu      sync.Mutex
 	started int
