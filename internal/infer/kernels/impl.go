@@ -47,6 +47,10 @@ type impl struct {
 	// widening each panel and running gemv.
 	qgroup  int
 	gemvF16 func(acc *float32, src *uint16, pstride int, x *float32, rows int)
+	// quant quantizes nb whole blocks of 32 floats from x into q, storing
+	// each block's max |x| in amax and its Σ q in sum, bitwise as
+	// qrows.quantizeRow does; nil leaves it to quantizeRow.
+	quant func(x *float32, q *int8, amax *float32, sum *int32, nb int)
 	// gemvQ8 and gemvQ4 add one quantized row of activations (xq, with
 	// its block scales xs; see qrows) times np consecutive panels of an
 	// INT8 or INT4 matrix to acc (np×32 floats), over nb blocks: for each

@@ -68,6 +68,9 @@ func deq16F16C(src *uint16, dst *float32, n int)
 func gemvF16x4AVX512(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 //go:noescape
+func quantBlocksAVX512(x *float32, q *int8, amax *float32, sum *int32, nb int)
+
+//go:noescape
 func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 
 //go:noescape
@@ -92,6 +95,7 @@ var avx512Impl = &impl{
 	sum:  sumAVX512,
 
 	deq16: deq16AVX512,
+	quant: quantBlocksAVX512,
 
 	qgroup:  4,
 	gemvF16: gemvF16x4AVX512,

@@ -79,7 +79,7 @@ func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float
 		nb := ws[0].blocks()
 		r = getQRows(1, nb*qblock, nb)
 		defer qrowsScratch.Put(r)
-		r.quantizeRow(0, x, ws[0].K, nb)
+		r.quantizeRow(im, 0, x, ws[0].K, nb)
 	}
 	parallelFor(first[len(ws)], 4, func(lo, hi int) {
 		i, _ := slices.BinarySearch(first, lo+1)

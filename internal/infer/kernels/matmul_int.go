@@ -42,12 +42,26 @@ func growSlice[T any](b []T, n int) []T {
 // adding it rounds a small value to an integer, ties to even.
 const roundMagic = 12582912
 
-// quantizeRow quantizes x (k values) into row i of r, nb blocks of 32.
-// All paths share it, so they all see the same integers.
-func (r *qrows) quantizeRow(i int, x []float32, k, nb int) {
+// quantizeRow quantizes x (k values) into row i of r, nb blocks of 32,
+// whole blocks through im's kernel where it has one. Every path computes
+// the same integers, so they all multiply the same ones. (A block holding
+// an infinity or a NaN quantizes to unspecified values.)
+func (r *qrows) quantizeRow(im *impl, i int, x []float32, k, nb int) {
 	rows := nb * qblock
 	q := r.q[i*rows : (i+1)*rows]
-	for b := range nb {
+	b0 := 0
+	if im.quant != nil && k >= qblock {
+		full := k / qblock
+		amax := r.s[i*nb : i*nb+full] // the maxima first, scales below
+		im.quant(&x[0], &q[0], &amax[0], &r.sum[i*nb], full)
+		for b := range full {
+			s := amax[b] / 127
+			r.s[i*nb+b] = s
+			r.sm[i*nb+b] = s * float32(r.sum[i*nb+b])
+		}
+		b0 = full
+	}
+	for b := b0; b < nb; b++ {
 		r0, r1 := b*qblock, min(b*qblock+qblock, k)
 		var amax float32
 		for _, v := range x[r0:r1] {
@@ -88,11 +102,11 @@ func matMulInt(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	r := getQRows(m, nb*qblock, nb)
 	defer qrowsScratch.Put(r)
 	if m == 1 {
-		r.quantizeRow(0, x, k, nb)
+		r.quantizeRow(im, 0, x, k, nb)
 	} else {
 		parallelFor(m, 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				r.quantizeRow(i, x[i*k:(i+1)*k], k, nb)
+				r.quantizeRow(im, i, x[i*k:(i+1)*k], k, nb)
 			}
 		})
 	}

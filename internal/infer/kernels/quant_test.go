@@ -222,7 +222,7 @@ func dequantX(x []float32) []float64 {
 	nb := (len(x) + qblock - 1) / qblock
 	r := getQRows(1, nb*qblock, nb)
 	defer qrowsScratch.Put(r)
-	r.quantizeRow(0, x, len(x), nb)
+	r.quantizeRow(genericImpl, 0, x, len(x), nb)
 	d := make([]float64, len(x))
 	for kk := range x {
 		d[kk] = float64(r.q[kk]) * float64(r.s[kk/qblock])
@@ -258,6 +258,50 @@ func TestQuantBytes(t *testing.T) {
 	} {
 		if got := PackAs(w, n, k, c.f).Bytes(); got != c.want {
 			t.Errorf("%s Bytes() = %d, want %d", c.f, got, c.want)
+		}
+	}
+}
+
+// TestQuantizeRowPaths checks that every path quantizes activations to
+// the same integers and scales as the generic one: random rows, a block of
+// zeros, values that land on .5 steps (ties go to even), tiny and huge
+// magnitudes, and K not a multiple of 32.
+func TestQuantizeRowPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range []int{1, 31, 32, 33, 96, 768, 3072 + 17} {
+		for trial := range 20 {
+			x := randSlice(r, k)
+			switch trial % 5 {
+			case 1: // a block of zeros, and negative zeros
+				for i := 0; i < min(k, 32); i++ {
+					x[i] = 0
+				}
+				if k > 40 {
+					x[40] = float32(math.Copysign(0, -1))
+				}
+			case 2: // ties: multiples of amax/254 land on half steps
+				for i := range x {
+					x[i] = float32(r.IntN(255)-127) / 2
+				}
+			case 3:
+				for i := range x {
+					x[i] *= 1e-30
+				}
+			case 4:
+				for i := range x {
+					x[i] *= 1e30
+				}
+			}
+			nb := (k + qblock - 1) / qblock
+			want := getQRows(1, nb*qblock, nb)
+			want.quantizeRow(genericImpl, 0, x, k, nb)
+			for _, im := range impls {
+				got := getQRows(1, nb*qblock, nb)
+				got.quantizeRow(im, 0, x, k, nb)
+				if !slices.Equal(got.q, want.q) || !slices.Equal(got.s, want.s) || !slices.Equal(got.sum, want.sum) || !slices.Equal(got.sm, want.sm) {
+					t.Fatalf("%s k=%d trial %d: quantized row differs from generic", im.name, k, trial)
+				}
+			}
 		}
 	}
 }
