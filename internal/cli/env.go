@@ -35,6 +35,7 @@ type envReport struct {
 	System      sysinfo.Info  `json:"system"`
 	Kernels     string        `json:"kernels"`
 	BandwidthBS float64       `json:"read_bandwidth_bytes_per_s"`
+	PeakFLOPS   float64       `json:"fp32_fma_peak_flop_per_s,omitempty"`
 	Speeds      []formatSpeed `json:"embedded_engine_speed,omitempty"`
 	SpeedModel  string        `json:"embedded_engine_model,omitempty"`
 	Engine      string        `json:"engine,omitempty"`
@@ -74,6 +75,7 @@ func runEnv(cmd *cobra.Command, ef *envFlags) error {
 	probe := kernels.NewBandwidthProbe(ef.bwBytes)
 	defer probe.Close()
 	rep.BandwidthBS = probe.Bandwidth(2 * time.Second)
+	rep.PeakFLOPS = kernels.PeakFLOPS(200 * time.Millisecond)
 	if !ef.noSpeed {
 		shape, err := infer.ShapeByName(ef.speedModel)
 		if err != nil {
@@ -137,9 +139,17 @@ func writeEnv(w io.Writer, r *envReport) {
 	}
 	fmt.Fprintf(w, "kernels    %s\n", r.Kernels)
 	fmt.Fprintf(w, "bandwidth  %.1f GB/s memory read (all cores)\n", r.BandwidthBS/1e9)
+	if r.PeakFLOPS > 0 {
+		fmt.Fprintf(w, "compute    %.0f GFLOP/s FP32 multiply-add (all cores)\n", r.PeakFLOPS/1e9)
+	}
 	for _, sp := range r.Speeds {
 		fmt.Fprintf(w, "embedded   %s %s synthetic, %.0f MB of weights\n", r.SpeedModel, sp.Format, float64(sp.WeightBytes)/1e6)
-		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s\n", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS)
+		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s, %.0f GFLOP/s", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS, sp.PrefillFLOPS/1e9)
+		if r.PeakFLOPS > 0 && (sp.Format == "fp32" || sp.Format == "fp16") {
+			// The integer formats' products do not run on FP32 FMAs.
+			fmt.Fprintf(w, " (%.0f%% of the FP32 peak)", 100*sp.PrefillFLOPS/r.PeakFLOPS)
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  decode   %d tokens from an empty context: %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token)\n", sp.DecodeTokens, sp.DecodeTPS, sp.CeilingTPS)
 		if sp.Rounds > 0 {
 			fmt.Fprintf(w, "           %.0f%% of the ceiling: median of %d rounds of %d tokens, each against the bandwidth measured around it (%.0f–%.0f%%)\n",

@@ -66,6 +66,18 @@ func (s Shape) Params() int64 {
 	return int64(s.Vocab)*e + int64(s.Context)*e + l*perLayer + 2*e
 }
 
+// PrefillFLOPs is the floating-point operations (a multiply-add counts
+// two) of prefilling n tokens into an empty cache with logits for the last
+// one: the linear layers for every token, causal attention's scores and
+// weighted sums, and the LM head once. LayerNorm, GELU and softmax, linear
+// in n, are left out.
+func (s Shape) PrefillFLOPs(n int) float64 {
+	e, l, t := float64(s.Embd), float64(s.Layers), float64(n)
+	linear := 2 * t * 12 * e * e * l
+	attention := 2 * e * t * (t + 1) * l // QKᵀ and AV over n(n+1)/2 pairs, E wide
+	return linear + attention + 2*float64(s.Vocab)*e
+}
+
 // knownShape returns the name of the known shape with these dimensions,
 // or "" when none matches.
 func knownShape(s Shape) string {

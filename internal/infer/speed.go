@@ -8,9 +8,11 @@ import (
 
 // Speed is a model's measured prefill and decode rates on this machine.
 type Speed struct {
-	PromptTokens    int     `json:"prompt_tokens"`
-	PrefillSeconds  float64 `json:"prefill_s"`
-	PrefillTPS      float64 `json:"prefill_tokens_per_s"`
+	PromptTokens   int     `json:"prompt_tokens"`
+	PrefillSeconds float64 `json:"prefill_s"`
+	PrefillTPS     float64 `json:"prefill_tokens_per_s"`
+	// PrefillFLOPS is Shape.PrefillFLOPs over the prefill's time.
+	PrefillFLOPS    float64 `json:"prefill_flop_per_s"`
 	DecodeTokens    int     `json:"decode_tokens"`
 	DecodeSeconds   float64 `json:"decode_s"`
 	DecodeTPS       float64 `json:"decode_tokens_per_s"`
@@ -88,6 +90,7 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 	s := Speed{
 		PromptTokens: promptTokens, PrefillSeconds: prefill.Seconds(),
 		PrefillTPS:   float64(promptTokens) / prefill.Seconds(),
+		PrefillFLOPS: info.Shape.PrefillFLOPs(promptTokens) / prefill.Seconds(),
 		DecodeTokens: decodeTokens, WeightBytes: info.WeightBytes,
 	}
 	perToken := float64(decodeBytes(info))

@@ -96,3 +96,29 @@ type holder struct{ _ [16]byte }
 
 // sinkBits keeps the sums observable.
 var sinkBits atomic.Uint32
+
+// PeakFLOPS measures the FP32 multiply-add throughput of the SIMD path in
+// use, in floating-point operations per second (an FMA counts two): all
+// threads run a loop of independent FMAs for about dur, and the best of a
+// few passes is kept. It is the ceiling of compute-bound work such as
+// prefill. Zero on the pure-Go path, which has no such loop.
+func PeakFLOPS(dur time.Duration) float64 {
+	im := cur()
+	if im.fmaLoop == nil {
+		return 0
+	}
+	t := Threads()
+	const iters = 1 << 16
+	best := 0.0
+	start := time.Now()
+	for pass := 0; pass < 3 || time.Since(start) < dur; pass++ {
+		t0 := time.Now()
+		parallelForChunks(t, 1, 1, func(lo, hi int) {
+			for range hi - lo {
+				im.fmaLoop(iters)
+			}
+		})
+		best = max(best, float64(t*iters*im.fmaLoopFLOPs)/time.Since(t0).Seconds())
+	}
+	return best
+}

@@ -253,3 +253,18 @@ func BenchmarkPackX(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPeakFLOPS is PeakFLOPS on one thread and on all.
+func BenchmarkPeakFLOPS(b *testing.B) {
+	for _, th := range []int{1, Threads()} {
+		b.Run(fmt.Sprintf("threads=%d", th), func(b *testing.B) {
+			defer SetThreads(Threads())
+			SetThreads(th)
+			var f float64
+			for b.Loop() {
+				f = PeakFLOPS(0)
+			}
+			b.ReportMetric(f/1e9, "GFLOP/s")
+		})
+	}
+}

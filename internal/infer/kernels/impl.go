@@ -62,6 +62,11 @@ type impl struct {
 	// weights, and scales, to the next's.
 	gemvQ8 func(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 	gemvQ4 func(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+	// fmaLoop runs n iterations of independent FMAs, fmaLoopFLOPs
+	// floating-point operations each, at the core's FMA throughput; nil
+	// where there is no such kernel.
+	fmaLoop      func(n int)
+	fmaLoopFLOPs int
 	// sum reads n floats and returns their sum; it exists to measure read
 	// bandwidth.
 	sum func(p *float32, n int) float32

@@ -68,6 +68,12 @@ func deq16F16C(src *uint16, dst *float32, n int)
 func gemvF16x4AVX512(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 //go:noescape
+func fmaLoopAVX512(n int)
+
+//go:noescape
+func fmaLoopAVX2(n int)
+
+//go:noescape
 func quantBlocksAVX512(x *float32, q *int8, amax *float32, sum *int32, nb int)
 
 //go:noescape
@@ -97,6 +103,8 @@ var avx512Impl = &impl{
 	deq16: deq16AVX512,
 	quant: quantBlocksAVX512,
 
+	fmaLoop: fmaLoopAVX512, fmaLoopFLOPs: 12 * 16 * 2,
+
 	qgroup:  4,
 	gemvF16: gemvF16x4AVX512,
 	// The integer kernels need VNNI (see simdImpls).
@@ -120,6 +128,8 @@ var avx2Impl = &impl{
 	sum:  sumAVX2,
 
 	deq16: deq16F16C, // replaced by deq16Generic without F16C
+
+	fmaLoop: fmaLoopAVX2, fmaLoopFLOPs: 12 * 8 * 2,
 
 	qgroup:  2,
 	gemvF16: gemvF16x2AVX2, // nil without F16C

@@ -294,3 +294,18 @@ func TestMatMulConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPeakFLOPS checks that the FMA probe reports a rate on the SIMD paths
+// and none on the pure-Go one.
+func TestPeakFLOPS(t *testing.T) {
+	defer SetImpl(Impl())
+	for _, im := range impls {
+		if err := SetImpl(im.name); err != nil {
+			t.Fatal(err)
+		}
+		got := PeakFLOPS(0)
+		if (im.fmaLoop != nil) != (got > 0) {
+			t.Errorf("%s: PeakFLOPS = %g, want > 0 exactly when the path has an FMA loop", im.name, got)
+		}
+	}
+}

@@ -168,7 +168,11 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) { parallelFor(n, max(grain, 
 
 // parallelFor calls fn over [0, n) cut into chunks of whole multiples of
 // grain, on up to Threads() goroutines, and returns when all are done.
-func parallelFor(n, grain int, fn func(lo, hi int)) {
+func parallelFor(n, grain int, fn func(lo, hi int)) { parallelForChunks(n, grain, chunksPerThread, fn) }
+
+// parallelForChunks is parallelFor cut into at most perThread chunks per
+// thread.
+func parallelForChunks(n, grain, perThread int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
@@ -178,7 +182,7 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	chunks := min(units, chunksPerThread*t)
+	chunks := min(units, perThread*t)
 	j := &job{fn: fn, n: n, grain: grain, chunks: int64(chunks), done: make(chan struct{})}
 	j.pending.Store(int64(chunks))
 	j.seats.Store(int32(t - 1))
