@@ -268,3 +268,16 @@ func BenchmarkPeakFLOPS(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLayerNorm normalises one 768-wide row on every path.
+func BenchmarkLayerNorm(b *testing.B) {
+	r := rand.New(rand.NewPCG(27, 28))
+	x, g, bb, out := randSlice(r, 768), randSlice(r, 768), randSlice(r, 768), make([]float32, 768)
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			for b.Loop() {
+				layerNorm(im, out, x, g, bb, 1e-5)
+			}
+		})
+	}
+}

@@ -62,6 +62,12 @@ type impl struct {
 	// weights, and scales, to the next's.
 	gemvQ8 func(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 	gemvQ4 func(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+	// lnSum, lnSq and lnApply are LayerNorm's passes over a multiple of 4
+	// (lnApply: 8) elements, bitwise as its Go loops; nil leaves them to
+	// the Go loops.
+	lnSum   func(x *float32, n int, s *[4]float64)
+	lnSq    func(x *float32, n int, mean float32, s *[4]float64)
+	lnApply func(out, x, gamma, beta *float32, n int, mean, inv float32)
 	// fmaLoop runs n iterations of independent FMAs, fmaLoopFLOPs
 	// floating-point operations each, at the core's FMA throughput; nil
 	// where there is no such kernel.

@@ -68,6 +68,15 @@ func deq16F16C(src *uint16, dst *float32, n int)
 func gemvF16x4AVX512(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 //go:noescape
+func lnSumAVX(x *float32, n int, s *[4]float64)
+
+//go:noescape
+func lnSqAVX(x *float32, n int, mean float32, s *[4]float64)
+
+//go:noescape
+func lnApplyAVX(out, x, gamma, beta *float32, n int, mean, inv float32)
+
+//go:noescape
 func fmaLoopAVX512(n int)
 
 //go:noescape
@@ -104,6 +113,7 @@ var avx512Impl = &impl{
 	quant: quantBlocksAVX512,
 
 	fmaLoop: fmaLoopAVX512, fmaLoopFLOPs: 12 * 16 * 2,
+	lnSum: lnSumAVX, lnSq: lnSqAVX, lnApply: lnApplyAVX,
 
 	qgroup:  4,
 	gemvF16: gemvF16x4AVX512,
@@ -130,6 +140,7 @@ var avx2Impl = &impl{
 	deq16: deq16F16C, // replaced by deq16Generic without F16C
 
 	fmaLoop: fmaLoopAVX2, fmaLoopFLOPs: 12 * 8 * 2,
+	lnSum: lnSumAVX, lnSq: lnSqAVX, lnApply: lnApplyAVX,
 
 	qgroup:  2,
 	gemvF16: gemvF16x2AVX2, // nil without F16C

@@ -5,6 +5,10 @@ import "math"
 // LayerNorm writes (x − mean(x)) / sqrt(var(x) + eps) · gamma + beta into
 // out, over len(x) elements; out may be x.
 func LayerNorm(out, x, gamma, beta []float32, eps float32) {
+	layerNorm(cur(), out, x, gamma, beta, eps)
+}
+
+func layerNorm(im *impl, out, x, gamma, beta []float32, eps float32) {
 	n := len(x)
 	if n == 0 {
 		return
@@ -14,6 +18,10 @@ func LayerNorm(out, x, gamma, beta []float32, eps float32) {
 	// one dependent chain, and the same result for the same row.
 	var s [4]float64
 	i := 0
+	if im.lnSum != nil && n >= 4 {
+		i = n &^ 3
+		im.lnSum(&x[0], i, &s)
+	}
 	for ; i+4 <= n; i += 4 {
 		v := x[i : i+4 : i+4]
 		s[0] += float64(v[0])
@@ -27,6 +35,10 @@ func LayerNorm(out, x, gamma, beta []float32, eps float32) {
 	mean := float32(((s[0] + s[1]) + (s[2] + s[3])) / float64(n))
 	s = [4]float64{}
 	i = 0
+	if im.lnSq != nil && n >= 4 {
+		i = n &^ 3
+		im.lnSq(&x[0], i, mean, &s)
+	}
 	for ; i+4 <= n; i += 4 {
 		v := x[i : i+4 : i+4]
 		d0, d1, d2, d3 := v[0]-mean, v[1]-mean, v[2]-mean, v[3]-mean
@@ -41,8 +53,15 @@ func LayerNorm(out, x, gamma, beta []float32, eps float32) {
 	}
 	ss := (s[0] + s[1]) + (s[2] + s[3])
 	inv := float32(1 / math.Sqrt(ss/float64(n)+float64(eps)))
-	for i, v := range x {
-		out[i] = (v-mean)*inv*gamma[i] + beta[i]
+	i = 0
+	if im.lnApply != nil && n >= 8 {
+		i = n &^ 7
+		im.lnApply(&out[0], &x[0], &gamma[0], &beta[0], i, mean, inv)
+	}
+	for ; i < n; i++ {
+		// Rounded before the add: never fused into a multiply-add, as
+		// the SIMD pass does not.
+		out[i] = float32((x[i]-mean)*inv*gamma[i]) + beta[i]
 	}
 }
 

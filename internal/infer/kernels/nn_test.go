@@ -72,3 +72,26 @@ func TestLayerNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormPaths checks that every path's LayerNorm is bitwise the
+// generic one, for widths that leave every kind of tail.
+func TestLayerNormPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 64, 100, 768, 1023} {
+		x, g, b := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+		for i := range x {
+			x[i] = 5 + 3*x[i]
+		}
+		want := make([]float32, n)
+		layerNorm(genericImpl, want, x, g, b, 1e-5)
+		for _, im := range impls {
+			got := make([]float32, n)
+			layerNorm(im, got, x, g, b, 1e-5)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s n=%d: [%d] = %g, want %g bitwise (generic)", im.name, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
