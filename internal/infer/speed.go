@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
 
 // Speed is a model's measured prefill and decode rates on this machine.
@@ -162,13 +164,6 @@ func kvBytes(sh Shape, tokens int) int64 {
 }
 
 // Argmax returns the index of the largest value of x, the first one on a
-// tie: the greedy choice of a token from its logits.
-func Argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
+// tie, NaNs never the largest: the greedy choice of a token from its
+// logits (kernels.Argmax).
+func Argmax(x []float32) int { return kernels.Argmax(x) }

@@ -281,3 +281,19 @@ func BenchmarkLayerNorm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkArgmax scans GPT-2's 50,257 logits, as greedy decoding does
+// every token, on the SIMD path and in Go.
+func BenchmarkArgmax(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(29, 30)), 50257)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			Argmax(x)
+		}
+	})
+	b.Run("generic", func(b *testing.B) {
+		for b.Loop() {
+			argmaxGeneric(x)
+		}
+	})
+}

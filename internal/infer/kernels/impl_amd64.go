@@ -206,3 +206,36 @@ func expSumPad(im *impl, p *[16]float32, mx float32) float32 {
 		return expSumGeneric(&p[0], im.lanes, mx)
 	}
 }
+
+//go:noescape
+func maxAVX512(x *float32, n int) float32
+
+//go:noescape
+func firstEqualAVX512(x *float32, n int, v float32) int
+
+// argmaxSIMD is Argmax's fast path: the maximum of whole vectors, then
+// the first index holding it; ok is false where the CPU has no such path.
+func argmaxSIMD(x []float32) (best int, ok bool) {
+	if cur() != avx512Impl {
+		return 0, false
+	}
+	body := len(x) &^ 15
+	if body == 0 {
+		return 0, false
+	}
+	m := maxAVX512(&x[0], body)
+	for _, v := range x[body:] {
+		if v > m {
+			m = v
+		}
+	}
+	if i := firstEqualAVX512(&x[0], body, m); i < body {
+		return i, true
+	}
+	for i, v := range x[body:] {
+		if v == m {
+			return body + i, true
+		}
+	}
+	return 0, true
+}

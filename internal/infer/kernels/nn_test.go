@@ -95,3 +95,48 @@ func TestLayerNormPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestArgmax checks the SIMD path against a plain scan: ties go to the
+// first index, NaNs are never the largest, tails past whole vectors count.
+func TestArgmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	nan := float32(math.NaN())
+	want := func(x []float32) int {
+		best := -1
+		for i, v := range x {
+			if v == v && (best < 0 || v > x[best]) {
+				best = i
+			}
+		}
+		return max(best, 0)
+	}
+	for _, n := range []int{1, 15, 16, 17, 33, 50257} {
+		for trial := range 12 {
+			x := randSlice(r, n)
+			switch trial % 6 {
+			case 1: // a tie: the largest value twice
+				i, j := r.IntN(n), r.IntN(n)
+				x[i], x[j] = 9, 9
+			case 2: // NaNs, one first
+				x[0] = nan
+				x[r.IntN(n)] = nan
+			case 3: // all NaN
+				for i := range x {
+					x[i] = nan
+				}
+			case 4: // the largest in the tail
+				x[n-1] = 9
+			case 5: // all equal
+				for i := range x {
+					x[i] = -1
+				}
+			}
+			if got, w := Argmax(x), want(x); got != w {
+				t.Fatalf("n=%d trial %d: Argmax = %d (%g), want %d (%g)", n, trial, got, x[got], w, x[w])
+			}
+			if got, w := argmaxGeneric(x), want(x); got != w {
+				t.Fatalf("n=%d trial %d: argmaxGeneric = %d, want %d", n, trial, got, w)
+			}
+		}
+	}
+}

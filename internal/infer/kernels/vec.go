@@ -87,3 +87,26 @@ func AxpyRows(p, v []float32, stride int, y []float32) {
 		im.axpy(a, ptr(v, t*stride), &y[0], d)
 	}
 }
+
+// Argmax returns the index of the largest value of x, the first one on a
+// tie; NaNs are never the largest (all NaN: 0). It is the greedy choice of
+// a token from its logits, a 50,257-wide scan every decoded token.
+func Argmax(x []float32) int {
+	if i, ok := argmaxSIMD(x); ok {
+		return i
+	}
+	return argmaxGeneric(x)
+}
+
+func argmaxGeneric(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] || x[best] != x[best] {
+			best = i
+		}
+	}
+	if x := x[best:]; len(x) > 0 && x[0] != x[0] {
+		return 0
+	}
+	return best
+}
