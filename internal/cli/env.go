@@ -163,6 +163,9 @@ func writeEnv(w io.Writer, r *envReport) {
 
 // parseFormats reads --quantization: format names, or all.
 func parseFormats(names []string) ([]kernels.Format, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no format given (valid: all, %s)", strings.Join(kernels.FormatNames(), ", "))
+	}
 	var fs []kernels.Format
 	for _, n := range names {
 		if strings.EqualFold(n, "all") {

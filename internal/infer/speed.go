@@ -98,6 +98,9 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 	perToken := float64(decodeBytes(info))
 	var fracs, bws []float64
 	bw := func() float64 { return float64(probe.Bytes()) / probe.Pass().Seconds() }
+	if probe != nil && probe.Bytes() <= 0 {
+		probe = nil // a nil *kernels.BandwidthProbe too
+	}
 	var before float64
 	if probe != nil {
 		before = bw()
@@ -130,7 +133,9 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 		}
 	}
 	s.DecodeSeconds = decode.Seconds()
-	s.DecodeTPS = float64(decodeTokens) / decode.Seconds()
+	if decodeTokens > 0 {
+		s.DecodeTPS = float64(decodeTokens) / decode.Seconds()
+	}
 	if len(fracs) > 0 && perToken > 0 {
 		s.BandwidthBytesS = median(bws)
 		s.CeilingTPS = s.BandwidthBytesS / perToken

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
 
 // fixedProbe reads 10 GB/s on every pass and counts them.
@@ -47,6 +49,10 @@ func TestMeasureSpeed(t *testing.T) {
 	}
 	if s, err := MeasureSpeed(m, 16, 4, nil); err != nil || s.CeilingTPS != 0 || s.Fraction != 0 || s.DecodeTPS <= 0 {
 		t.Errorf("without a probe got %+v, %v: want a decode rate and no ceiling", s, err)
+	}
+	var none *kernels.BandwidthProbe
+	if s, err := MeasureSpeed(m, 16, 0, none); err != nil || s.DecodeTPS != 0 || s.CeilingTPS != 0 || s.PrefillTPS <= 0 {
+		t.Errorf("no decode tokens and a nil probe: got %+v, %v; want a prefill rate and nothing else", s, err)
 	}
 	if _, err := MeasureSpeed(m, shape.Context+1, 1, p); err == nil || !strings.Contains(err.Error(), "exceed the context") {
 		t.Errorf("got %v, want a context error", err)

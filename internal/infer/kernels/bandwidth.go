@@ -50,7 +50,12 @@ func NewBandwidthProbe(bytes int) *BandwidthProbe {
 }
 
 // Bytes is the size of the probe's buffer.
-func (p *BandwidthProbe) Bytes() int64 { return int64(len(p.buf)) * 4 }
+func (p *BandwidthProbe) Bytes() int64 {
+	if p == nil {
+		return 0
+	}
+	return int64(len(p.buf)) * 4
+}
 
 // Pass reads the whole buffer once on all threads and returns the wall
 // time it took.

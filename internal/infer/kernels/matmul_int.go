@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"sync"
 	"unsafe"
 )
@@ -42,6 +43,11 @@ func growSlice[T any](b []T, n int) []T {
 // adding it rounds a small value to an integer, ties to even.
 const roundMagic = 12582912
 
+// minQuantMax is the smallest block maximum that is quantized: below it
+// 127/max overflows to +Inf (and the block, whose scale would be under
+// 3e-39, quantizes to zeros on every path).
+const minQuantMax = 127 / math.MaxFloat32
+
 // quantizeRow quantizes x (k values) into row i of r, nb blocks of 32,
 // whole blocks through im's kernel where it has one. Every path computes
 // the same integers, so they all multiply the same ones. (A block holding
@@ -70,14 +76,16 @@ func (r *qrows) quantizeRow(im *impl, i int, x []float32, k, nb int) {
 			}
 		}
 		var inv float32
-		if amax > 0 {
+		if amax > 0 && amax >= minQuantMax {
 			inv = 127 / amax
 		}
 		var sum int32
 		for kk := r0; kk < r1; kk++ {
 			// Rounded to nearest, ties to even, by adding and taking
 			// away 1.5·2²³ in float32; |x·inv| <= 127 up to one rounding.
-			iv := int32(float32(float32(x[kk]*inv+roundMagic) - roundMagic))
+			// The product is rounded first: never fused into a
+			// multiply-add (GOAMD64=v3 would), as the SIMD path does not.
+			iv := int32(float32(float32(float32(x[kk]*inv)+roundMagic) - roundMagic))
 			q[kk] = int8(iv)
 			sum += iv
 		}

@@ -77,7 +77,7 @@ func SetThreads(n int) {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	for ; pool.started < n-1; pool.started++ {
-		go worker()
+		go worker(pool.started)
 	}
 	threads.Store(int32(n))
 }
@@ -85,10 +85,12 @@ func SetThreads(n int) {
 // Threads reports the number of goroutines parallel loops run on.
 func Threads() int { return int(threads.Load()) }
 
-func worker() {
+// worker runs loops; those past the first Threads()−1, started for a
+// higher thread count earlier, only park and join when woken.
+func worker(id int) {
 	var seen *job
 	for {
-		j := awaitJob(seen)
+		j := awaitJob(seen, id < Threads()-1)
 		seen = j
 		if j.seats.Add(-1) >= 0 {
 			j.run()
@@ -97,11 +99,11 @@ func worker() {
 }
 
 // awaitJob returns the newest loop other than seen, polling for it for
-// spinFor and then parking until a caller wakes it.
-func awaitJob(seen *job) *job {
+// spinFor if spin is set, and then parking until a caller wakes it.
+func awaitJob(seen *job, spin bool) *job {
 	start := time.Now()
 	limit := time.Duration(spinFor.Load())
-	for i := 1; ; i++ {
+	for i := 1; spin; i++ {
 		if j := pool.cur.Load(); j != nil && j != seen {
 			return j
 		}

@@ -5,7 +5,8 @@
 // func quantBlocksAVX512(x *float32, q *int8, amax *float32, sum *int32, nb int)
 //
 // Quantizes nb whole blocks of 32 floats as qrows.quantizeRow does, bit
-// for bit: amax = max |x|, inv = 127/amax (0 when amax is 0), q = x·inv
+// for bit: amax = max |x|, inv = 127/amax (0 when amax is under
+// minQuantMax), q = x·inv
 // rounded to nearest even (VCVTPS2DQ under Go's default rounding), and
 // sum = Σ q. Go finishes each block's scale from amax.
 TEXT ·quantBlocksAVX512(SB), NOSPLIT, $0-40
@@ -20,7 +21,8 @@ TEXT ·quantBlocksAVX512(SB), NOSPLIT, $0-40
 	VPBROADCASTD AX, Z31
 	MOVL $0x42fe0000, AX // 127.0
 	VMOVD AX, X10
-	VXORPS X6, X6, X6
+	MOVL $0x02fe0001, AX // minQuantMax: below it 127/amax overflows
+	VMOVD AX, X6
 loop:
 	VMOVUPS 0(SI), Z0
 	VMOVUPS 64(SI), Z1
@@ -37,7 +39,7 @@ loop:
 	VMAXPS X3, X2, X2
 	VMOVSS X2, (R8)
 	VDIVSS X2, X10, X4      // 127 / amax
-	VCMPSS $0x0e, X6, X2, X5 // amax > 0
+	VCMPSS $0x0d, X6, X2, X5 // amax >= minQuantMax, else inv = 0
 	VANDPS X5, X4, X4
 	VBROADCASTSS X4, Z4
 	VMULPS Z4, Z0, Z0
