@@ -13,15 +13,8 @@ import (
 // ceiling (read bandwidth ÷ that format's weight bytes per token,
 // measured in this process) on each SIMD path, and a 128-token prefill.
 func BenchmarkFormat(b *testing.B) {
-	shape, err := ShapeByName("gpt2")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
-		g, err := NewSynthetic(shape, 1, WithFormat(f))
-		if err != nil {
-			b.Fatal(err)
-		}
+	forEachFormat(b, func(f kernels.Format, g *GPT2) {
+		shape := g.shape
 		for _, impl := range kernels.Impls() {
 			if impl != "generic" {
 				b.Run(f.String()+"/decode/"+impl, func(b *testing.B) {
@@ -48,6 +41,23 @@ func BenchmarkFormat(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
+	})
+}
+
+// forEachFormat builds synthetic gpt2 in every format in turn and calls
+// fn with it, letting each go (its weights live off the heap until
+// collected) before the next.
+func forEachFormat(b *testing.B, fn func(kernels.Format, *GPT2)) {
+	shape, err := ShapeByName("gpt2")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
+		g, err := NewSynthetic(shape, 1, WithFormat(f))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fn(f, g)
 		g = nil
 		runtime.GC()
 	}
@@ -86,15 +96,7 @@ func benchDecodeFormat(b *testing.B, g *GPT2) {
 // (the probe's 512 MiB). paired-%ceiling is the median round's fraction
 // over all ops, the figure to compare on a machine whose bandwidth moves.
 func BenchmarkSpeed(b *testing.B) {
-	shape, err := ShapeByName("gpt2")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
-		g, err := NewSynthetic(shape, 1, WithFormat(f))
-		if err != nil {
-			b.Fatal(err)
-		}
+	forEachFormat(b, func(f kernels.Format, g *GPT2) {
 		b.Run(f.String(), func(b *testing.B) {
 			var fracs []float64
 			var dec, pre float64
@@ -111,7 +113,5 @@ func BenchmarkSpeed(b *testing.B) {
 			b.ReportMetric(dec/float64(b.N), "decode-tokens/s")
 			b.ReportMetric(pre/float64(b.N), "prefill-tokens/s")
 		})
-		g = nil
-		runtime.GC()
-	}
+	})
 }
