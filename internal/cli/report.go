@@ -185,8 +185,13 @@ func writeReport(w io.Writer, doc *report.Document, results []*report.Loaded, fo
 func writeVerdicts(w io.Writer, vs []report.Verdict) {
 	for _, v := range vs {
 		measured := v.Measured
-		if measured == "" {
+		switch {
+		case measured == "":
 			measured = v.Basis
+		case v.Status == report.NotMeasured && v.Basis != "":
+			// A value without a verdict says why (a quick run's leak
+			// slope, say), lest it read as one.
+			measured += "; " + v.Basis
 		}
 		fmt.Fprintf(w, "%-12s %s, %s: %s (target %s)\n", v.Status, v.Criterion, v.Subject, measured, v.Target)
 	}
