@@ -297,3 +297,17 @@ func BenchmarkArgmax(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkQuantizeRow quantizes a 3,072-wide row of activations, as every
+// INT8/INT4 product does first, on every path.
+func BenchmarkQuantizeRow(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(31, 32)), 3072)
+	r := getQRows(1, 3072, 96)
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			for b.Loop() {
+				r.quantizeRow(im, 0, x, 3072, 96)
+			}
+		})
+	}
+}
