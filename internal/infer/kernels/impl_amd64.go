@@ -117,9 +117,9 @@ var avx512Impl = &impl{
 
 	qgroup:  4,
 	gemvF16: gemvF16x4AVX512,
-	// The integer kernels need VNNI (see simdImpls).
-	gemvQ8: gemvQ8Generic,
-	gemvQ4: gemvQ4Generic,
+	// VNNI's kernels where the CPU has it (see simdImpls), else AVX2's.
+	gemvQ8: gemvQ8AVX2,
+	gemvQ4: gemvQ4AVX2,
 
 	dotRows:  dotRowsAVX512,
 	axpyRows: axpyRowsAVX512,
