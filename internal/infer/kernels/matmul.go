@@ -65,6 +65,11 @@ func MatVecs(outs [][]float32, x []float32, ws []*Packed) {
 	runtime.KeepAlive(ws)
 }
 
+// startPrefetch is how many bytes of its run a thread of a decode product
+// asks for before it starts: 16, 32 and 64 KiB all measured better than
+// none, 32 best.
+const startPrefetch = 32 << 10
+
 // matVecs is MatVecs, with a bias for the first matrix (MatMul's m = 1).
 // The panels of all matrices are numbered in one range, which the threads
 // share in whole groups of four where a matrix allows.
@@ -73,22 +78,32 @@ func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float
 	for i, w := range ws {
 		first[i+1] = first[i] + w.panels()
 	}
-	var r *qrows
-	if f := ws[0].format; f == INT8 || f == INT4 {
-		// The matrices share K, so one quantized x serves them all.
-		nb := ws[0].blocks()
-		r = getQRows(1, nb*qblock, nb)
-		defer qrowsScratch.Put(r)
-		r.quantizeRow(im, 0, x, ws[0].K, nb)
-	}
+	isInt := ws[0].format == INT8 || ws[0].format == INT4
 	// One chunk per thread: each thread streams one run of panels. Cut
 	// into four chunks per thread, each starting a cold stream, a decode
 	// step's products read memory about a sixth slower at full bandwidth;
 	// a thread done first stealing the other's last panels one group at a
 	// time was slower still.
 	parallelForChunks(first[len(ws)], 4, 1, func(lo, hi int) {
+		// A thread's stream starts cold, each line a trip to memory until
+		// the prefetchers catch on: ask for its first lines at once, then
+		// quantize x while they come (each thread its own copy of the
+		// same integers) rather than on the caller while the others wait.
+		// Measured on one token's INT8 products at 55-62 GB/s, paired
+		// runs: quantizing in the loop read 69% → 73% of the bandwidth,
+		// the prefetch another 1.8 points (and FP16 2.6).
 		i, _ := slices.BinarySearch(first, lo+1)
-		for i--; i < len(ws) && first[i] < hi; i++ {
+		i--
+		ws[i].prefetch(lo-first[i], startPrefetch)
+		var r *qrows
+		if isInt {
+			// The matrices share K, so one quantized x serves them all.
+			nb := ws[0].blocks()
+			r = getQRows(1, nb*qblock, nb)
+			defer qrowsScratch.Put(r)
+			r.quantizeRow(im, 0, x, ws[0].K, nb)
+		}
+		for ; i < len(ws) && first[i] < hi; i++ {
 			w, b := ws[i], []float32(nil)
 			if i == 0 {
 				b = bias

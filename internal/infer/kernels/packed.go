@@ -1,6 +1,9 @@
 package kernels
 
-import "runtime"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // nr is the number of output features in one panel of a Packed.
 const nr = 32
@@ -125,3 +128,23 @@ type noCopy struct{}
 
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
+
+// prefetch asks for up to n bytes of panel q's weights, and their share of
+// its scales, to be brought into cache, without waiting for them.
+func (p *Packed) prefetch(q, n int) {
+	if p.format == FP32 {
+		if pan := p.data[q*p.K*nr:]; len(pan) > 0 {
+			prefetchLines((*byte)(unsafe.Pointer(&pan[0])), min(n, 4*len(pan)))
+		}
+		return
+	}
+	if qp := p.q[q*p.rows()*p.format.rowBytes():]; len(qp) > 0 {
+		prefetchLines(&qp[0], min(n, len(qp)))
+	}
+	if sf := p.format.scaleFloats(); sf > 0 {
+		if sc := p.scale[q*p.blocks()*sf:]; len(sc) > 0 {
+			sn := n / (qblock * p.format.rowBytes()) * sf * 4
+			prefetchLines((*byte)(unsafe.Pointer(&sc[0])), min(sn, 4*len(sc)))
+		}
+	}
+}
