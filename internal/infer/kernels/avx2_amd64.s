@@ -119,95 +119,36 @@ store:
 //
 // Each output lane is one chain of FMAs in k order starting from its bias,
 // as in the gemm tile, so a row of MatMul is bitwise the same whatever m
-// is. Two panels run at once (eight chains); an odd last one runs alone.
+// is. The panels run one after another, one read stream, as in
+// gemv32AVX512.
 TEXT ·gemv32AVX2(SB), NOSPLIT, $0-48
 	MOVQ out+0(FP), DI
 	MOVQ w+8(FP), DX
 	MOVQ bias+24(FP), BX
 	MOVQ k+32(FP), R13
 	MOVQ np+40(FP), R9
-	MOVQ R13, R8
-	SHLQ $7, R8 // bytes per panel
-	CMPQ R9, $2
-	JLT  one
-two:
-	MOVQ x+16(FP), SI
-	MOVQ R13, CX
-	LEAQ (DX)(R8*1), R10
-	TESTQ BX, BX
-	JZ   nobias2
-	VMOVUPS 0(BX), Y0
-	VMOVUPS 32(BX), Y1
-	VMOVUPS 64(BX), Y2
-	VMOVUPS 96(BX), Y3
-	VMOVUPS 128(BX), Y4
-	VMOVUPS 160(BX), Y5
-	VMOVUPS 192(BX), Y6
-	VMOVUPS 224(BX), Y7
-	ADDQ $256, BX
-	JMP  check2
-nobias2:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-check2:
-	TESTQ CX, CX
-	JZ   store2
-loop2:
-	VBROADCASTSS (SI), Y8
-	VFMADD231PS 0(DX), Y8, Y0
-	VFMADD231PS 32(DX), Y8, Y1
-	VFMADD231PS 64(DX), Y8, Y2
-	VFMADD231PS 96(DX), Y8, Y3
-	VFMADD231PS 0(R10), Y8, Y4
-	VFMADD231PS 32(R10), Y8, Y5
-	VFMADD231PS 64(R10), Y8, Y6
-	VFMADD231PS 96(R10), Y8, Y7
-	ADDQ $128, DX
-	ADDQ $128, R10
-	ADDQ $4, SI
-	DECQ CX
-	JNZ  loop2
-store2:
-	VMOVUPS Y0, 0(DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ $256, DI
-	MOVQ R10, DX // R10 ends where panel 2 starts
-	SUBQ $2, R9
-	CMPQ R9, $2
-	JGE  two
-one:
 	TESTQ R9, R9
 	JZ   done
+panel:
 	MOVQ x+16(FP), SI
 	MOVQ R13, CX
 	TESTQ BX, BX
-	JZ   nobias1
+	JZ   nobias
 	VMOVUPS 0(BX), Y0
 	VMOVUPS 32(BX), Y1
 	VMOVUPS 64(BX), Y2
 	VMOVUPS 96(BX), Y3
-	JMP  check1
-nobias1:
+	ADDQ $128, BX
+	JMP  check
+nobias:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-check1:
+check:
 	TESTQ CX, CX
-	JZ   store1
-loop1:
+	JZ   store
+loop:
 	VBROADCASTSS (SI), Y8
 	VFMADD231PS 0(DX), Y8, Y0
 	VFMADD231PS 32(DX), Y8, Y1
@@ -216,12 +157,15 @@ loop1:
 	ADDQ $128, DX
 	ADDQ $4, SI
 	DECQ CX
-	JNZ  loop1
-store1:
+	JNZ  loop
+store:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
 	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	DECQ R9
+	JNZ  panel
 done:
 	VZEROUPPER
 	RET
