@@ -6,8 +6,8 @@
 // Weights are packed once into panels of 32 output features interleaved
 // across K: panel p holds W[32p:32p+32][k] for k = 0..K-1 as K rows of 32
 // contiguous floats, the last panel zero-padded. Decode (m = 1) streams
-// four panels at once and keeps their sums in vector registers, with no
-// horizontal reductions; prefill (m > 1) packs x into blocks of MR rows,
+// one panel after another, one read stream per thread, and keeps their
+// sums in vector registers, with no horizontal reductions; prefill (m > 1) packs x into blocks of MR rows,
 // [K][MR], and runs a register-blocked MR×32 micro-kernel down each panel,
 // the panel staying in L2 across the row blocks.
 //
@@ -31,7 +31,7 @@
 // A Packed may also store its panels as FP16, INT8 (symmetric, a float32
 // scale per block of 32 rows along K per output feature) or INT4 (a scale
 // and a minimum per such block); see Format, PackAs and PackKNAs. FP16 is
-// widened to float32 in registers (decode: four panels at once through
+// widened to float32 in registers (decode: a panel at a time through
 // F16C's VCVTPH2PS, then the same FMA chain as FP32) or a panel at a time
 // into a worker's scratch for the float32 tiles (prefill), to the same
 // bits either way. INT8 and INT4 are multiplied as integers: each row of
@@ -43,10 +43,11 @@
 //
 // Work is split over a pool of worker goroutines shared by every caller
 // (SetThreads); each loop is cut into a few chunks per thread that the
-// caller and the workers take in turn, and idle workers poll for the next
-// loop for 200 µs before they park, since decode issues a MatMul every few
-// tens of microseconds and a parked thread wakes late (BenchmarkDecodeStep
-// runs both ways).
+// caller and the workers take in turn (decode's products into one per
+// thread, each thread's run of panels one stream from memory), and idle
+// workers poll for the next loop for 200 µs before they park, since decode
+// issues a MatMul every few tens of microseconds and a parked thread wakes
+// late (BenchmarkDecodeStep runs both ways).
 //
 // Packed weights from 256 KiB up live in 2 MiB-aligned anonymous mappings
 // advised for transparent huge pages, small matrices sharing 64 MiB chunks.
