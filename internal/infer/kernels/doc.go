@@ -5,11 +5,13 @@
 //
 // Weights are packed once into panels of 32 output features interleaved
 // across K: panel p holds W[32p:32p+32][k] for k = 0..K-1 as K rows of 32
-// contiguous floats, the last panel zero-padded. Decode (m = 1) streams
-// one panel after another, one read stream per thread, and keeps their
-// sums in vector registers, with no horizontal reductions; prefill (m > 1) packs x into blocks of MR rows,
-// [K][MR], and runs a register-blocked MR×32 micro-kernel down each panel,
-// the panel staying in L2 across the row blocks.
+// contiguous floats, the last panel zero-padded. Decode (m = 1) gives each
+// thread one run of panels and streams them one after another (INT8 and
+// INT4 read their scales beside), each panel's sums kept in vector
+// registers, with no horizontal reductions; prefill (m > 1) packs x into
+// blocks of MR rows, [K][MR], and runs a register-blocked MR×32
+// micro-kernel down each panel, the panel staying in L2 across the row
+// blocks.
 //
 // Both sum every output in the same order: one chain of fused
 // multiply-adds per output, starting from the bias, in k order. A row of

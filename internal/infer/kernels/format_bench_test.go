@@ -40,10 +40,11 @@ func BenchmarkFormatStream(b *testing.B) {
 					defer SetThreads(Threads())
 					SetThreads(th)
 					b.SetBytes(ws[0].Bytes())
+					im := cur()
 					i := 0
 					for b.Loop() {
 						w := ws[i%len(ws)]
-						parallelFor(len(w.data), 1024, func(lo, hi int) { sumAVX512(&w.data[lo], hi-lo) })
+						parallelFor(len(w.data), 1024, func(lo, hi int) { im.sum(&w.data[lo], hi-lo) })
 						i++
 					}
 				})

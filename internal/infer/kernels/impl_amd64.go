@@ -162,7 +162,11 @@ func gemm6x32AVX2(c *float32, ldc int, xp, w, bias *float32, k, acc int) {
 	if bias != nil {
 		b16 = off(bias, 16)
 	}
-	gemm6x16AVX2(off(c, 16), ldc, xp, off(w, 16), b16, k, acc)
+	w16 := w
+	if k > 0 { // with no rows, w may point at a zero-size allocation
+		w16 = off(w, 16)
+	}
+	gemm6x16AVX2(off(c, 16), ldc, xp, w16, b16, k, acc)
 }
 
 func simdImpls() []*impl {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -306,6 +307,30 @@ func TestPeakFLOPS(t *testing.T) {
 		got := PeakFLOPS(0)
 		if (im.fmaLoop != nil) != (got > 0) {
 			t.Errorf("%s: PeakFLOPS = %g, want > 0 exactly when the path has an FMA loop", im.name, got)
+		}
+	}
+}
+
+// TestMatMulEmptyK checks that a product over no inputs gives the bias,
+// in every format, on every path and for one row or several.
+func TestMatMulEmptyK(t *testing.T) {
+	defer SetImpl(Impl())
+	bias := []float32{1, 2, 3, 4, 5}
+	for _, im := range impls {
+		if err := SetImpl(im.name); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []Format{FP32, FP16, INT8, INT4} {
+			w := PackAs(nil, len(bias), 0, f)
+			for _, m := range []int{1, 3} {
+				out := make([]float32, m*len(bias))
+				MatMul(out, nil, m, w, bias)
+				for i := range m {
+					if got := out[i*len(bias) : (i+1)*len(bias)]; !slices.Equal(got, bias) {
+						t.Fatalf("%s/%s, m=%d: row %d is %v, want the bias %v", im.name, f, m, i, got, bias)
+					}
+				}
+			}
 		}
 	}
 }

@@ -71,8 +71,8 @@ func MatVecs(outs [][]float32, x []float32, ws []*Packed) {
 const startPrefetch = 32 << 10
 
 // matVecs is MatVecs, with a bias for the first matrix (MatMul's m = 1).
-// The panels of all matrices are numbered in one range, which the threads
-// share in whole groups of four where a matrix allows.
+// The panels of all matrices are numbered in one range, cut into one run
+// per thread in whole groups of four where a matrix allows.
 func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float32) {
 	first := make([]int, len(ws)+1) // first[i]: global number of ws[i]'s panel 0
 	for i, w := range ws {

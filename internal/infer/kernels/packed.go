@@ -56,7 +56,7 @@ func Pack(w []float32, n, k int) *Packed {
 		panic("kernels: Pack: w is shorter than n*k")
 	}
 	p := newPacked(n, k)
-	for j := range n {
+	for j := range n * min(k, 1) { // nothing to copy when k is 0
 		q, c := j/nr, j%nr
 		dst := p.panel(q)[c:]
 		row := w[j*k : j*k+k]

@@ -13,10 +13,12 @@ var threads atomic.Int32
 
 // pool holds the long-lived worker goroutines that parallel loops share
 // with every caller in the process. A loop is published in cur and cut
-// into more chunks than threads; every participant, the caller first,
-// takes the next chunk until none is left, so a worker that joins late
-// costs only the chunks it did not take, and a caller whose loop no worker
-// saw (another caller published after it) simply runs it all itself.
+// into chunks, usually more than threads; every participant, the caller
+// first, takes the next chunk until none is left, so a worker that joins
+// late costs only the chunks it did not take, and a caller whose loop no
+// worker saw (another caller published after it) simply runs it all
+// itself. Decode's products are cut into one chunk per thread (see
+// matVecs): there a worker preempted mid-chunk holds up its whole share.
 //
 // Decode runs a MatMul every few tens of microseconds, each of them over
 // in tens of microseconds on two cores, so the hand-off must cost far less
@@ -204,6 +206,7 @@ func parallelForChunks(n, grain, perThread int, fn func(lo, hi int)) {
 	j.fn = nil
 }
 
-// chunksPerThread is how many chunks per thread a loop is cut into: enough
-// that a late or preempted worker holds up only a small share.
+// chunksPerThread is how many chunks per thread a loop is cut into, unless
+// its caller says otherwise: enough that a late or preempted worker holds
+// up only a small share.
 const chunksPerThread = 4

@@ -18,7 +18,7 @@ func PackAs(w []float32, n, k int, f Format) *Packed {
 		panic("kernels: PackAs: w is shorter than n*k")
 	}
 	return packQuant(n, k, f, func(pan []float32, j0, j1 int) {
-		for j := j0; j < j1; j++ {
+		for j := j0; j < j1 && k > 0; j++ {
 			dst := pan[j-j0:]
 			for kk, v := range w[j*k : j*k+k] {
 				dst[kk*nr] = v
