@@ -66,9 +66,14 @@ func MatVecs(outs [][]float32, x []float32, ws []*Packed) {
 }
 
 // startPrefetch is how many bytes of its run a thread of a decode product
-// asks for before it starts: 16, 32 and 64 KiB all measured better than
-// none, 32 best.
-const startPrefetch = 32 << 10
+// asks for before it starts. Each PREFETCHT0 holds a miss buffer, so
+// asking for much stalls the thread (and its quantizing of x) until the
+// lines arrive: traced at 55-60 GB/s, 32 KiB kept an INT8 thread from its
+// first block for 1.5 µs. With the INT8 kernel streaming faster, paired
+// whole-decode runs at full bandwidth read INT8 at 74.4% of the ceiling
+// with 32 KiB, 77.1% with 8 KiB and 76.6% with none (FP16 84.9%, 87.0%,
+// 86.6%); at shared bandwidth 8 KiB and none tied, a little ahead of 32.
+const startPrefetch = 8 << 10
 
 // matVecs is MatVecs, with a bias for the first matrix (MatMul's m = 1).
 // The panels of all matrices are numbered in one range, cut into one run
@@ -91,7 +96,8 @@ func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float
 		// same integers) rather than on the caller while the others wait.
 		// Measured on one token's INT8 products at 55-62 GB/s, paired
 		// runs: quantizing in the loop read 69% → 73% of the bandwidth,
-		// the prefetch another 1.8 points (and FP16 2.6).
+		// the prefetch another 1.8 points (and FP16 2.6) when it was 32
+		// KiB; see startPrefetch for why it is less now.
 		i, _ := slices.BinarySearch(first, lo+1)
 		i--
 		ws[i].prefetch(lo-first[i], startPrefetch)
