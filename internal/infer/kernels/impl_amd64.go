@@ -95,6 +95,9 @@ func gemvQ4VNNI(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, 
 func gemvQ8AVX2(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
 
 //go:noescape
+func quantBlocksAVX2(x *float32, q *int8, amax *float32, sum *int32, nb int)
+
+//go:noescape
 func gemvQ4AVX2(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
 
 //go:noescape
@@ -138,6 +141,7 @@ var avx2Impl = &impl{
 	sum:  sumAVX2,
 
 	deq16: deq16F16C, // replaced by deq16Generic without F16C
+	quant: quantBlocksAVX2,
 
 	fmaLoop: fmaLoopAVX2, fmaLoopFLOPs: 12 * 8 * 2,
 	lnSum: lnSumAVX, lnSq: lnSqAVX, lnApply: lnApplyAVX,
