@@ -9,6 +9,9 @@ import (
 // child process, and checks that the process RSS after load shrinks by
 // about what the weights do: the INT8 conversion keeps no FP32 copy.
 func TestQuantizedMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's shadow memory inflates RSS")
+	}
 	if testing.Short() {
 		t.Skip("loads gpt2 twice in child processes")
 	}
