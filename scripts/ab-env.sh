@@ -8,21 +8,27 @@
 #
 #   scripts/ab-env.sh OLD [NEW] [RUNS] [SPLIT_GBPS]
 #
-# NEW defaults to the working tree, RUNS (pairs) to 6, SPLIT_GBPS (the
-# bandwidth between the two regimes) to 45.
+# NEW defaults to the working tree (also written "."), RUNS (pairs) to 6,
+# SPLIT_GBPS (the bandwidth between the two regimes) to 45. OLD_ARGS and
+# NEW_ARGS add flags to each side's env, so one build can be set against
+# itself with another option:
+#
+#   OLD_ARGS="--kv-cache-dtype fp32" NEW_ARGS="--kv-cache-dtype fp16" scripts/ab-env.sh . . 8
 set -euo pipefail
 
 old=${1:?usage: scripts/ab-env.sh OLD [NEW] [RUNS] [SPLIT_GBPS]}
 new=${2:-}
 runs=${3:-6}
 split=${4:-45}
+OLD_ARGS=${OLD_ARGS:-}
+NEW_ARGS=${NEW_ARGS:-}
 root=$(git rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 trap 'for s in old new; do git -C "$root" worktree remove --force "$tmp/src-$s" >/dev/null 2>&1 || true; done
       rm -rf "$tmp"' EXIT
 
-build() { # build REV NAME: REV empty means the working tree
-  if [ -z "$1" ]; then
+build() { # build REV NAME: REV empty or "." means the working tree
+  if [ -z "$1" ] || [ "$1" = . ]; then
     (cd "$root" && go build -o "$tmp/$2.bin" ./cmd/muaibench)
   else
     git -C "$root" worktree add --detach -q "$tmp/src-$2" "$1"
@@ -42,11 +48,14 @@ extract() {
 }
 for i in $(seq "$runs"); do
   for side in old new; do
-    "$tmp/$side.bin" env --quantization all --json 2>/dev/null | extract "$side"
+    args=$OLD_ARGS
+    [ "$side" = new ] && args=$NEW_ARGS
+    # shellcheck disable=SC2086 # the flags are meant to split
+    "$tmp/$side.bin" env --quantization all --json $args 2>/dev/null | extract "$side"
   done
 done >"$tmp/runs"
 
-echo "old=${old} new=${new:-working tree}, $runs runs each; median over the runs in each regime"
+echo "old=${old} ${OLD_ARGS} new=${new:-working tree} ${NEW_ARGS}, $runs runs each; median over the runs in each regime"
 printf '%-7s %-5s %-22s %-22s\n' regime fmt "old: frac tok/s (n)" "new: frac tok/s (n)"
 for regime in full shared; do
   for f in fp32 fp16 int8 int4; do

@@ -19,6 +19,7 @@ type envFlags struct {
 	configPath string
 	speedModel string
 	formats    []string
+	kvCache    string
 	noSpeed    bool
 	bwBytes    int
 	asJSON     bool
@@ -26,7 +27,8 @@ type envFlags struct {
 
 // formatSpeed is the embedded engine's speed with one weight format.
 type formatSpeed struct {
-	Format string `json:"quantization"`
+	Format  string `json:"quantization"`
+	KVCache string `json:"kv_cache_dtype"`
 	infer.Speed
 }
 
@@ -54,6 +56,7 @@ fraction of the bandwidth ceiling (bandwidth ÷ weight bytes read per token).
 With --engine it also checks that the engine answers.`,
 		Example: `  muaibench env
   muaibench env --quantization all     # fp32, fp16, int8 and int4 decode
+  muaibench env --quantization int8 --kv-cache-dtype fp16
   muaibench env --engine http://127.0.0.1:8000 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEnv(cmd, &ef) },
@@ -63,6 +66,7 @@ With --engine it also checks that the engine answers.`,
 	ef.target.register(cmd)
 	fs.StringVar(&ef.speedModel, "speed-model", "gpt2", "embedded model shape whose decode speed is measured")
 	fs.StringSliceVar(&ef.formats, "quantization", []string{"fp32"}, "weight formats whose speed is measured, comma-separated or all: "+strings.Join(kernels.FormatNames(), ", "))
+	fs.StringVar(&ef.kvCache, "kv-cache-dtype", "fp32", "format of the embedded engine's KV cache: fp32 or fp16")
 	fs.BoolVar(&ef.noSpeed, "no-speed", false, "skip the embedded engine's speed check")
 	fs.IntVar(&ef.bwBytes, "bandwidth-bytes", 1<<30, "buffer size for the read-bandwidth measurement")
 	fs.BoolVar(&ef.asJSON, "json", false, "print JSON instead of text")
@@ -85,9 +89,13 @@ func runEnv(cmd *cobra.Command, ef *envFlags) error {
 		if err != nil {
 			return usageErr(fmt.Errorf("--quantization: %w", err))
 		}
+		kv, err := parseKVCache(ef.kvCache)
+		if err != nil {
+			return usageErr(err)
+		}
 		rep.SpeedModel = shape.Name
 		for _, f := range formats {
-			m, err := infer.NewSynthetic(shape, 1, infer.WithFormat(f))
+			m, err := infer.NewSynthetic(shape, 1, infer.WithFormat(f), infer.WithKVCache(kv))
 			if err != nil {
 				return err
 			}
@@ -97,7 +105,7 @@ func runEnv(cmd *cobra.Command, ef *envFlags) error {
 			if err != nil {
 				return err
 			}
-			rep.Speeds = append(rep.Speeds, formatSpeed{Format: f.String(), Speed: sp})
+			rep.Speeds = append(rep.Speeds, formatSpeed{Format: f.String(), KVCache: kv.String(), Speed: sp})
 		}
 	}
 	if ef.target.engine != "" {
@@ -143,7 +151,7 @@ func writeEnv(w io.Writer, r *envReport) {
 		fmt.Fprintf(w, "compute    %.0f GFLOP/s FP32 multiply-add (all cores)\n", r.PeakFLOPS/1e9)
 	}
 	for _, sp := range r.Speeds {
-		fmt.Fprintf(w, "embedded   %s %s synthetic, %.0f MB of weights\n", r.SpeedModel, sp.Format, float64(sp.WeightBytes)/1e6)
+		fmt.Fprintf(w, "embedded   %s %s synthetic, %.0f MB of weights, %s KV cache\n", r.SpeedModel, sp.Format, float64(sp.WeightBytes)/1e6, sp.KVCache)
 		fmt.Fprintf(w, "  prefill  %d tokens in %.0f ms: %.0f tokens/s, %.0f GFLOP/s", sp.PromptTokens, sp.PrefillSeconds*1000, sp.PrefillTPS, sp.PrefillFLOPS/1e9)
 		if r.PeakFLOPS > 0 && (sp.Format == "fp32" || sp.Format == "fp16") {
 			// The integer formats' products do not run on FP32 FMAs.

@@ -15,6 +15,7 @@ import (
 
 type evalFlags struct {
 	model, weights, quant, text string
+	kvCache                     string
 	window, stride, maxTokens   int
 	seed                        uint64
 	json                        bool
@@ -42,6 +43,7 @@ so.`,
 	fs.StringVar(&ef.model, "model", "gpt2", "model shape ("+strings.Join(infer.ShapeNames(), ", ")+"); with --weights, the checkpoint's")
 	fs.StringVar(&ef.weights, "weights", "", "Hugging Face checkpoint directory (default synthetic weights)")
 	fs.StringVar(&ef.quant, "quantization", "int8", "weight format to evaluate: "+strings.Join(kernels.FormatNames(), ", "))
+	fs.StringVar(&ef.kvCache, "kv-cache-dtype", "fp32", "KV cache format of the evaluated model (the FP32 reference keeps fp32): fp32 or fp16")
 	fs.StringVar(&ef.text, "text", "", "text file to score (required)")
 	fs.IntVar(&ef.window, "window", 0, "tokens of context per window (default the model's context)")
 	fs.IntVar(&ef.stride, "stride", 0, "tokens the window moves each step (default half the window)")
@@ -55,6 +57,10 @@ func runEval(cmd *cobra.Command, ef *evalFlags) error {
 	format, err := kernels.ParseFormat(ef.quant)
 	if err != nil {
 		return usageErr(fmt.Errorf("--quantization: unknown format %q (valid: %s)", ef.quant, strings.Join(kernels.FormatNames(), ", ")))
+	}
+	kv, err := parseKVCache(ef.kvCache)
+	if err != nil {
+		return usageErr(err)
 	}
 	if ef.text == "" {
 		return usageErr(fmt.Errorf("--text: a text file is required"))
@@ -71,24 +77,30 @@ func runEval(cmd *cobra.Command, ef *evalFlags) error {
 	if ef.maxTokens > 0 && len(tokens) > ef.maxTokens {
 		tokens = tokens[:ef.maxTokens]
 	}
-	load := func(f kernels.Format) (*infer.GPT2, error) {
+	load := func(f kernels.Format, opts ...infer.Option) (*infer.GPT2, error) {
+		opts = append(opts, infer.WithFormat(f))
 		if ef.weights != "" {
-			return infer.Load(cmd.Context(), ef.weights, infer.WithFormat(f))
+			return infer.Load(cmd.Context(), ef.weights, opts...)
 		}
 		shape, err := infer.ShapeByName(ef.model)
 		if err != nil {
 			return nil, fmt.Errorf("--model %s: %w (or give --weights for a checkpoint)", ef.model, err)
 		}
-		return infer.NewSynthetic(shape, ef.seed, infer.WithFormat(f))
+		return infer.NewSynthetic(shape, ef.seed, opts...)
 	}
 	ref, err := load(kernels.FP32)
 	if err != nil {
 		return usageErr(err)
 	}
 	g := ref
-	if format != kernels.FP32 {
-		if g, err = load(format); err != nil {
+	switch {
+	case format != kernels.FP32:
+		if g, err = load(format, infer.WithKVCache(kv)); err != nil {
 			return usageErr(err)
+		}
+	case kv != kernels.FP32: // the reference's weights, another cache
+		if g, err = infer.New(ref.Weights(), infer.WithKVCache(kv)); err != nil {
+			return err
 		}
 	}
 	res, err := infer.Evaluate(cmd.Context(), g, ref, tokens, infer.EvalOptions{Window: ef.window, Stride: ef.stride})
@@ -112,6 +124,7 @@ func writeEval(w io.Writer, r infer.EvalResult, info infer.ModelInfo) {
 	}
 	fmt.Fprintf(w, "eval %s %s, weights %s%s\n", info.Shape.Name, r.Quantization, r.Weights, label)
 	fmt.Fprintf(w, "  precision      %s\n", info.Precision)
+	fmt.Fprintf(w, "  KV cache       %s\n", info.KVCache)
 	fmt.Fprintf(w, "  tokens scored  %d (window %d, stride %d)\n", r.Tokens, r.Window, r.Stride)
 	fmt.Fprintf(w, "  perplexity     %.4f (fp32 %.4f, %+.3f%%)\n", r.Perplexity, r.RefPerplexity, 100*(r.Perplexity/r.RefPerplexity-1))
 	fmt.Fprintf(w, "  mean KL        %.6g nats (fp32 ‖ %s)\n", r.MeanKL, r.Quantization)

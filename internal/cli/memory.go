@@ -242,8 +242,8 @@ type facts struct {
 }
 
 // cardFacts reads the embedded engine's model card: weight bytes, KV
-// block size and the GPT-2 shape (float32 KV cache); the config's
-// kv_layout wins over the card's shape.
+// block size, the GPT-2 shape and the KV cache's format (fp32 when the
+// card does not say); the config's kv_layout wins over the card.
 func cardFacts(c modelCard, entry *config.Engine) facts {
 	num := func(keys ...string) float64 {
 		v, _ := lookup(c.m, keys...).(float64)
@@ -255,7 +255,11 @@ func cardFacts(c modelCard, entry *config.Engine) facts {
 	case entry.KVLayout != nil:
 		fs.layout = entry.KVLayout
 	case layers > 0 && heads > 0 && embd > 0:
-		fs.layout = &config.KVLayout{Layers: layers, KVHeads: heads, HeadDim: embd / heads, BytesPerValue: 4}
+		bytes := 4
+		if dt, _ := lookup(c.m, "card", "kv_cache_dtype").(string); dt == "fp16" {
+			bytes = 2
+		}
+		fs.layout = &config.KVLayout{Layers: layers, KVHeads: heads, HeadDim: embd / heads, BytesPerValue: bytes}
 	}
 	return fs
 }

@@ -24,6 +24,7 @@ type serveFlags struct {
 	seed     uint64
 	logLevel string
 	quant    string
+	kvCache  string
 }
 
 func newServeCmd() *cobra.Command {
@@ -46,6 +47,7 @@ request's "model" field.`,
   muaibench serve --model gpt2 --model gpt2-medium --addr 127.0.0.1:8000
   muaibench serve --model gpt2 --weights ~/models/gpt2
   muaibench serve --quantization int8   # weights converted to 8 bits at load time
+  muaibench serve --kv-cache-dtype fp16 # keys and values stored as halves: half the KV bytes
   muaibench serve --no-batching   # one sequence at a time, to measure what batching gains`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &sf) },
@@ -61,6 +63,7 @@ request's "model" field.`,
 	fs.BoolVar(&sf.sched.NoBatching, "no-batching", false, "one sequence at a time (switches continuous batching off)")
 	fs.IntVar(&sf.threads, "threads", 0, "compute threads (default: every core)")
 	fs.StringVar(&sf.quant, "quantization", "fp32", "weight format, converted at load time: "+strings.Join(kernels.FormatNames(), ", "))
+	fs.StringVar(&sf.kvCache, "kv-cache-dtype", "fp32", "format of the KV cache's keys and values: fp32, or fp16 for half the bytes")
 	fs.Uint64Var(&sf.seed, "seed", 1, "seed of the synthetic weights")
 	fs.Int64Var(&sf.sched.Seed, "sampling-seed", 0, "seed for sampling requests that bring no seed of their own")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -77,6 +80,10 @@ func runServe(cmd *cobra.Command, sf *serveFlags) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("--quantization: unknown format %q (valid: %s)", sf.quant, strings.Join(kernels.FormatNames(), ", ")))
 	}
+	kv, err := parseKVCache(sf.kvCache)
+	if err != nil {
+		return usageErr(err)
+	}
 	if sf.threads > 0 {
 		kernels.SetThreads(sf.threads)
 	}
@@ -92,20 +99,20 @@ func runServe(cmd *cobra.Command, sf *serveFlags) error {
 	for _, name := range sf.models {
 		var m *infer.GPT2
 		if dir, ok := weights[name]; ok {
-			m, err = infer.Load(cmd.Context(), dir, infer.WithFormat(format))
+			m, err = infer.Load(cmd.Context(), dir, infer.WithFormat(format), infer.WithKVCache(kv))
 		} else {
 			var shape infer.Shape
 			shape, err = infer.ShapeByName(name)
 			if err != nil {
 				return usageErr(fmt.Errorf("--model %s: %w (or give --weights for a checkpoint)", name, err))
 			}
-			m, err = infer.NewSynthetic(shape, sf.seed, infer.WithFormat(format))
+			m, err = infer.NewSynthetic(shape, sf.seed, infer.WithFormat(format), infer.WithKVCache(kv))
 		}
 		if err != nil {
 			return usageErr(fmt.Errorf("--model %s: %w", name, err))
 		}
 		info := m.Info()
-		log.Info("model loaded", "model", name, "params", info.Params, "quantization", info.Quantization, "weight_bytes", info.WeightBytes,
+		log.Info("model loaded", "model", name, "params", info.Params, "quantization", info.Quantization, "kv_cache", info.KVCache, "weight_bytes", info.WeightBytes,
 			"weights", info.Weights, "kernels", kernels.Impl())
 		specs = append(specs, server.ModelSpec{Name: name, Model: m, Tokenizer: tok})
 	}
@@ -123,6 +130,14 @@ func runServe(cmd *cobra.Command, sf *serveFlags) error {
 		return err
 	}
 	return nil
+}
+
+// parseKVCache reads --kv-cache-dtype: fp32 or fp16.
+func parseKVCache(s string) (kernels.Format, error) {
+	if f, err := kernels.ParseFormat(s); err == nil && (f == kernels.FP32 || f == kernels.FP16) {
+		return f, nil
+	}
+	return 0, fmt.Errorf("--kv-cache-dtype: unknown KV cache format %q (valid: fp32, fp16)", s)
 }
 
 // weightDirs maps model names to checkpoint directories from --weights

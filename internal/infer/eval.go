@@ -23,6 +23,9 @@ type EvalOptions struct {
 // windows.
 type EvalResult struct {
 	Quantization string `json:"quantization"`
+	// KVCache is the evaluated model's KV cache format; the reference's
+	// is its own (fp32 in muaibench eval).
+	KVCache string `json:"kv_cache_dtype"`
 	// Weights is "synthetic" or the checkpoint path; numbers over
 	// synthetic weights measure the format's error, not language quality.
 	Weights   string `json:"weights"`
@@ -62,7 +65,7 @@ func Evaluate(ctx context.Context, g, ref *GPT2, tokens []int, o EvalOptions) (E
 		stride = max(1, win/2)
 	}
 	info := g.Info()
-	res := EvalResult{Quantization: info.Quantization, Weights: info.Weights, Synthetic: info.Weights == "synthetic",
+	res := EvalResult{Quantization: info.Quantization, KVCache: info.KVCache, Weights: info.Weights, Synthetic: info.Weights == "synthetic",
 		Window: win, Stride: stride}
 	a, b := newEvalSeq(g, win), newEvalSeq(ref, win)
 	var nll, nllRef, kl float64

@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+
 	"context"
 	"fmt"
 	"sync"
@@ -14,8 +16,9 @@ const lnEps = 1e-5
 // batch's new tokens. Forward calls are serialised: the model reuses one
 // set of scratch buffers, so a second call waits for the first.
 type GPT2 struct {
-	w     *Weights
-	shape Shape
+	w       *Weights
+	shape   Shape
+	kvCache kernels.Format // FP32 or FP16
 
 	mu  sync.Mutex // serialises Forward, guards buf
 	buf buffers
@@ -23,35 +26,46 @@ type GPT2 struct {
 
 var _ Model = (*GPT2)(nil)
 
-// New returns a GPT-2 model over w.
-func New(w *Weights) (*GPT2, error) {
+// New returns a GPT-2 model over w. Of the options, only WithKVCache
+// applies here: w is already built.
+func New(w *Weights, opts ...Option) (*GPT2, error) {
+	o := applyOptions(opts)
+	if err := o.checkKVCache(); err != nil {
+		return nil, err
+	}
 	if err := w.Shape.Validate(); err != nil {
 		return nil, err
 	}
 	if w.WTE == nil || len(w.Blocks) != w.Shape.Layers {
 		return nil, fmt.Errorf("gpt2: weights are incomplete for shape %s", w.Shape.Name)
 	}
-	return &GPT2{w: w, shape: w.Shape}, nil
+	return &GPT2{w: w, shape: w.Shape, kvCache: o.kvCache}, nil
 }
 
 // NewSynthetic returns a GPT-2 model of the given shape with
 // SyntheticWeights(shape, seed, opts...).
 func NewSynthetic(shape Shape, seed uint64, opts ...Option) (*GPT2, error) {
+	if err := applyOptions(opts).checkKVCache(); err != nil {
+		return nil, err // before minutes of drawing weights
+	}
 	w, err := SyntheticWeights(shape, seed, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return New(w)
+	return New(w, opts...)
 }
 
 // Load returns a GPT-2 model with the Hugging Face checkpoint in dir
 // (config.json and model.safetensors); see LoadWeights.
 func Load(ctx context.Context, dir string, opts ...Option) (*GPT2, error) {
+	if err := applyOptions(opts).checkKVCache(); err != nil {
+		return nil, err
+	}
 	w, err := LoadWeights(ctx, dir, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return New(w)
+	return New(w, opts...)
 }
 
 // Weights returns the model's weights.
@@ -68,6 +82,7 @@ func (g *GPT2) Info() ModelInfo {
 		Weights:       g.w.Source,
 		WeightsSHA256: g.w.SHA256,
 		Quantization:  g.w.Format.String(),
+		KVCache:       g.kvCache.String(),
 		Precision:     g.w.Precision(),
 		WeightBytes:   g.w.Bytes(),
 		Params:        g.shape.Params(),
@@ -77,7 +92,7 @@ func (g *GPT2) Info() ModelInfo {
 
 // NewKVPool makes a block KV cache for this model's layers and width.
 func (g *GPT2) NewKVPool(capacityBytes int64, blockTokens int) *KVPool {
-	return NewKVPool(g.shape.Layers, g.shape.Embd, blockTokens, capacityBytes)
+	return NewKVPoolFormat(g.kvCache, g.shape.Layers, g.shape.Embd, blockTokens, capacityBytes)
 }
 
 // checkBatch validates a batch before Forward touches anything, so that a

@@ -67,6 +67,7 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h0, h1 int) {
 	scale := float32(1 / math.Sqrt(float64(d)))
 	c := q.Cache
 	pool, bt := c.pool, c.pool.blockTokens
+	half := pool.Format() == kernels.FP16
 	keys := c.Len + len(q.Tokens)
 	nh := h1 - h0
 	sc.scores = grow(sc.scores, nh*keys)
@@ -81,10 +82,14 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h0, h1 int) {
 		}
 		n := pos + 1 // causal: keys 0..pos
 		for k0 := 0; k0 < n; k0 += bt {
-			kb := pool.K(c.Blocks[k0/bt], l)
-			k1 := min(k0+bt, n)
+			blk, k1 := c.Blocks[k0/bt], min(k0+bt, n)
 			for h := h0; h < h1; h++ {
-				kernels.DotRows(sc.scores[(h-h0)*keys+k0:(h-h0)*keys+k1], sc.q[(h-h0)*d:(h-h0+1)*d], kb[h*bt*d:], d)
+				out, qh := sc.scores[(h-h0)*keys+k0:(h-h0)*keys+k1], sc.q[(h-h0)*d:(h-h0+1)*d]
+				if half {
+					kernels.DotRowsF16(out, qh, pool.KHalf(blk, l)[h*bt*d:], d)
+				} else {
+					kernels.DotRows(out, qh, pool.K(blk, l)[h*bt*d:], d)
+				}
 			}
 		}
 		for h := h0; h < h1; h++ {
@@ -92,10 +97,14 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h0, h1 int) {
 			clear(b.h[r*e+h*d : r*e+h*d+d])
 		}
 		for k0 := 0; k0 < n; k0 += bt {
-			vb := pool.V(c.Blocks[k0/bt], l)
-			k1 := min(k0+bt, n)
+			blk, k1 := c.Blocks[k0/bt], min(k0+bt, n)
 			for h := h0; h < h1; h++ {
-				kernels.AxpyRows(sc.scores[(h-h0)*keys+k0:(h-h0)*keys+k1], vb[h*bt*d:], d, b.h[r*e+h*d:r*e+h*d+d])
+				p, y := sc.scores[(h-h0)*keys+k0:(h-h0)*keys+k1], b.h[r*e+h*d:r*e+h*d+d]
+				if half {
+					kernels.AxpyRowsF16(p, pool.VHalf(blk, l)[h*bt*d:], d, y)
+				} else {
+					kernels.AxpyRows(p, pool.V(blk, l)[h*bt*d:], d, y)
+				}
 			}
 		}
 	}

@@ -117,8 +117,17 @@ func (g *GPT2) storeKV(batch []Seq, l int) {
 		for j := range q.Tokens {
 			pos, r := c.Len+j, g.buf.rows[i]+j
 			blk, t := c.Blocks[pos/bt], pos%bt
-			k, v := c.pool.K(blk, l), c.pool.V(blk, l)
 			src := qkv[r*3*e : (r+1)*3*e]
+			if c.pool.Format() == kernels.FP16 {
+				k, v := c.pool.KHalf(blk, l), c.pool.VHalf(blk, l)
+				for h := range g.shape.Heads {
+					o := (h*bt + t) * d
+					kernels.ToF16(k[o:o+d], src[e+h*d:e+h*d+d])
+					kernels.ToF16(v[o:o+d], src[2*e+h*d:2*e+h*d+d])
+				}
+				continue
+			}
+			k, v := c.pool.K(blk, l), c.pool.V(blk, l)
 			for h := range g.shape.Heads {
 				o := (h*bt + t) * d
 				copy(k[o:o+d], src[e+h*d:e+h*d+d])

@@ -28,6 +28,15 @@ func TestForwardBitwiseInvariant(t *testing.T) {
 		}
 		forwardInvariant(t, g, f.String(), tokens)
 	}
+	// An FP16 KV cache rounds what it stores, the same way whatever the
+	// batching, so its logits are as invariant.
+	for _, f := range []kernels.Format{kernels.FP32, kernels.INT8} {
+		g, err := NewSynthetic(shape, 5, WithFormat(f), WithKVCache(kernels.FP16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		forwardInvariant(t, g, f.String()+"/kv-fp16", tokens)
+	}
 }
 
 // forwardInvariant runs TestForwardBitwiseInvariant's checks on g, on

@@ -27,6 +27,9 @@ type ModelInfo struct {
 	// Precision says which weights stay in higher precision than
 	// Quantization.
 	Precision string
+	// KVCache is the format of the KV cache's keys and values: fp32 or
+	// fp16.
+	KVCache string
 	// WeightBytes is the resident size of the weights.
 	WeightBytes int64
 	// Params is the number of parameters.

@@ -2,7 +2,9 @@ package infer
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/muaibench/muaibench/internal/infer/kernels"
@@ -24,24 +26,28 @@ func TestQuantizedLogits(t *testing.T) {
 	tokens := testTokens(40, 5)
 	refLogits := run(t, ref, ref.NewKVPool(1<<20, 16), tokens, []int{30, 1})
 	tests := []struct {
-		f        kernels.Format
+		f, kv    kernels.Format
 		maxDiff  float64 // largest |logit − FP32 logit|, relative to FP32's largest |logit|
 		maxKL    float64
 		minAgree float64
 	}{
-		{kernels.FP32, 0, 0, 1},
-		{kernels.FP16, 2e-3, 1e-6, 0.95},
-		{kernels.INT8, 2e-2, 1e-5, 0.9},
-		{kernels.INT4, 0.15, 1e-3, 0.8},
+		{kernels.FP32, kernels.FP32, 0, 0, 1},
+		{kernels.FP16, kernels.FP32, 2e-3, 1e-6, 0.95},
+		{kernels.INT8, kernels.FP32, 2e-2, 1e-5, 0.9},
+		{kernels.INT4, kernels.FP32, 0.15, 1e-3, 0.8},
+		// The KV cache in FP16, alone and under INT8 weights: rounding
+		// keys and values costs about what rounding the weights does.
+		{kernels.FP32, kernels.FP16, 2e-4, 1e-8, 0.99},
+		{kernels.INT8, kernels.FP16, 2e-2, 1e-5, 0.9},
 	}
 	for _, tc := range tests {
-		t.Run(tc.f.String(), func(t *testing.T) {
-			g, err := NewSynthetic(shape, 3, WithFormat(tc.f))
+		t.Run(tc.f.String()+"/kv-"+tc.kv.String(), func(t *testing.T) {
+			g, err := NewSynthetic(shape, 3, WithFormat(tc.f), WithKVCache(tc.kv))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := g.Info(); info.Quantization != tc.f.String() {
-				t.Errorf("Info().Quantization = %q, want %q", info.Quantization, tc.f)
+			if info := g.Info(); info.Quantization != tc.f.String() || info.KVCache != tc.kv.String() {
+				t.Errorf("Info() = quantization %q, KV cache %q, want %q, %q", info.Quantization, info.KVCache, tc.f, tc.kv)
 			}
 			got := run(t, g, g.NewKVPool(1<<20, 16), tokens, []int{30, 1})
 			var worst, scale float64
@@ -51,6 +57,9 @@ func TestQuantizedLogits(t *testing.T) {
 					scale = max(scale, math.Abs(float64(refLogits[i][j])))
 				}
 			}
+			if tc.kv != kernels.FP32 && worst == 0 {
+				t.Errorf("logits equal fp32's bitwise: the KV cache was not rounded")
+			}
 			if worst > tc.maxDiff*scale {
 				t.Errorf("largest logit difference from fp32 = %g, want <= %g", worst, tc.maxDiff*scale)
 			}
@@ -58,7 +67,7 @@ func TestQuantizedLogits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: max|Δlogit| %.3g of %.3g, ppl %.2f (fp32 %.2f), KL %.3g, top-1 %.3f", tc.f, worst, scale,
+			t.Logf("%s, KV %s: max|Δlogit| %.3g of %.3g, ppl %.2f (fp32 %.2f), KL %.3g, top-1 %.3f", tc.f, tc.kv, worst, scale,
 				res.Perplexity, res.RefPerplexity, res.MeanKL, res.Top1Agreement)
 			if res.Tokens != len(tokens)-1 || !res.Synthetic {
 				t.Errorf("Evaluate scored %d tokens (synthetic %v), want %d (true)", res.Tokens, res.Synthetic, len(tokens)-1)
@@ -67,6 +76,47 @@ func TestQuantizedLogits(t *testing.T) {
 				t.Errorf("mean KL %g, top-1 agreement %g, want <= %g and >= %g", res.MeanKL, res.Top1Agreement, tc.maxKL, tc.minAgree)
 			}
 		})
+	}
+}
+
+// TestKVCacheFormat checks that an FP16 KV pool takes half the bytes per
+// block, so twice the blocks fit in a capacity, that its keys and values
+// do not overlap, and that formats other than FP32 and FP16 are refused.
+func TestKVCacheFormat(t *testing.T) {
+	shape, err := ShapeByName("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p32 := NewKVPoolFormat(kernels.FP32, shape.Layers, shape.Embd, 16, 1<<20)
+	p16 := NewKVPoolFormat(kernels.FP16, shape.Layers, shape.Embd, 16, 1<<20)
+	if want := int64(shape.Layers * 2 * 16 * shape.Embd * 2); p16.BlockBytes() != want || p32.BlockBytes() != 2*want {
+		t.Errorf("block bytes fp16 %d, fp32 %d, want %d and %d", p16.BlockBytes(), p32.BlockBytes(), want, 2*want)
+	}
+	if p16.TotalBlocks() != 2*p32.TotalBlocks() || p16.CapacityBytes() != p32.CapacityBytes() {
+		t.Errorf("blocks fp16 %d, fp32 %d in %d and %d bytes, want twice as many in as many bytes",
+			p16.TotalBlocks(), p32.TotalBlocks(), p16.CapacityBytes(), p32.CapacityBytes())
+	}
+	seen := map[*uint16]string{}
+	for b := range p16.TotalBlocks() {
+		for l := range shape.Layers {
+			for kv, s := range [][]uint16{p16.KHalf(b, l), p16.VHalf(b, l)} {
+				if len(s) != 16*shape.Embd {
+					t.Fatalf("block %d layer %d: %d halves, want %d", b, l, len(s), 16*shape.Embd)
+				}
+				name := fmt.Sprintf("block %d layer %d kv %d", b, l, kv)
+				for _, p := range []*uint16{&s[0], &s[len(s)-1]} {
+					if other, ok := seen[p]; ok {
+						t.Fatalf("%s overlaps %s", name, other)
+					}
+					seen[p] = name
+				}
+			}
+		}
+	}
+	for _, f := range []kernels.Format{kernels.INT8, kernels.INT4} {
+		if _, err := NewSynthetic(shape, 1, WithKVCache(f)); err == nil || !strings.Contains(err.Error(), "KV cache format "+f.String()) {
+			t.Errorf("WithKVCache(%s): error %v, want one naming the format", f, err)
+		}
 	}
 }
 

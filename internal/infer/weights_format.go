@@ -1,12 +1,17 @@
 package infer
 
-import "github.com/muaibench/muaibench/internal/infer/kernels"
+import (
+	"fmt"
 
-// Option configures how weights are built or loaded.
+	"github.com/muaibench/muaibench/internal/infer/kernels"
+)
+
+// Option configures how weights are built or loaded, and how the model
+// runs.
 type Option func(*options)
 
 type options struct {
-	format kernels.Format
+	format, kvCache kernels.Format
 }
 
 // WithFormat stores the weight matrices in format f, converted tensor by
@@ -17,6 +22,23 @@ type options struct {
 // LayerNorm, biases and the position embedding stay FP32. The default is
 // FP32.
 func WithFormat(f kernels.Format) Option { return func(o *options) { o.format = f } }
+
+// WithKVCache stores the KV cache's keys and values in format f: FP32
+// (the default) or FP16, which halves the cache's bytes, and with them
+// both the memory a context takes and what decode's attention reads per
+// token, for a rounding of each stored value to 11 significant bits (as
+// llama.cpp's default f16 cache and vLLM's fp16 "auto" on CPUs do).
+// Attention's arithmetic stays FP32. Other formats are an error when the
+// model is made.
+func WithKVCache(f kernels.Format) Option { return func(o *options) { o.kvCache = f } }
+
+// checkKVCache reports an error for a KV cache format the model lacks.
+func (o options) checkKVCache() error {
+	if o.kvCache != kernels.FP32 && o.kvCache != kernels.FP16 {
+		return fmt.Errorf("infer: KV cache format %s is not supported (valid: fp32, fp16)", o.kvCache)
+	}
+	return nil
+}
 
 func applyOptions(opts []Option) options {
 	var o options

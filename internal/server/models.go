@@ -19,6 +19,7 @@ type modelCard struct {
 	// Quantization.
 	Precision      string `json:"weight_precision"`
 	Tokenizer      string `json:"tokenizer"`
+	KVCacheDtype   string `json:"kv_cache_dtype"`
 	KVCacheBytes   int64  `json:"kv_cache_bytes"`
 	BlockTokens    int    `json:"kv_block_tokens"`
 	MaxSeqs        int    `json:"max_seqs"`
@@ -46,6 +47,7 @@ func (m *model) card() modelCard {
 		Quantization:   m.info.Quantization,
 		Precision:      m.info.Precision,
 		Tokenizer:      m.tok.Name(),
+		KVCacheDtype:   m.sched.Pool().Format().String(),
 		KVCacheBytes:   m.sched.Pool().CapacityBytes(),
 		BlockTokens:    o.BlockTokens,
 		MaxSeqs:        o.MaxSeqs,

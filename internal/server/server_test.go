@@ -320,7 +320,7 @@ func TestModelsHealthMetrics(t *testing.T) {
 		t.Fatalf("models: got %s", r.body)
 	}
 	card := models.Data[0].Card
-	if card.Weights != "synthetic" || card.Quantization != "fp32" || card.Tokenizer != "bytes" ||
+	if card.Weights != "synthetic" || card.Quantization != "fp32" || card.KVCacheDtype != "fp32" || card.Tokenizer != "bytes" ||
 		card.MaxSeqs != 1 || card.Batching || card.KVCacheBytes <= 0 || card.Shape.Vocab != 257 {
 		t.Errorf("card: got %+v", card)
 	}

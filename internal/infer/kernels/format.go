@@ -96,8 +96,8 @@ func f32ToF16(v float32) uint16 {
 	man := b & 0x7fffff
 	switch {
 	case exp == 0xff: // Inf or NaN
-		if man != 0 {
-			return sign | 0x7e00
+		if man != 0 { // quieted, the top of the payload kept
+			return sign | 0x7e00 | uint16(man>>13)
 		}
 		return sign | 0x7c00
 	case exp > 127+15: // overflows half

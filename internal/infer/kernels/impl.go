@@ -31,6 +31,13 @@ type impl struct {
 	// order as n axpy calls would; nil, or d not a multiple of lanes,
 	// falls back to axpy per row.
 	axpyRows func(p, v *float32, stride, n int, y *float32, d int)
+	// dotRowsF16 and axpyRowsF16 are dotRows and axpyRows over rows of
+	// halves, bitwise theirs over the widened rows; toF16 rounds n floats
+	// (a multiple of lanes) to halves as f32ToF16 does. Nil falls back to
+	// widening a row at a time (rounding one at a time).
+	dotRowsF16  func(out, q *float32, k *uint16, stride, n, d int)
+	axpyRowsF16 func(p *float32, v *uint16, stride, n int, y *float32, d int)
+	toF16       func(dst *uint16, src *float32, n int)
 	// lanes is the vector width of gelu and expSum: they take whole
 	// multiples of it.
 	lanes int

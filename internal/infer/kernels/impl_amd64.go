@@ -29,6 +29,24 @@ func axpyRowsAVX512(p, v *float32, stride, n int, y *float32, d int)
 func dotRowsAVX2(out, q, k *float32, stride, n, d int)
 
 //go:noescape
+func dotRowsF16AVX512(out, q *float32, k *uint16, stride, n, d int)
+
+//go:noescape
+func axpyRowsF16AVX512(p *float32, v *uint16, stride, n int, y *float32, d int)
+
+//go:noescape
+func toF16AVX512(dst *uint16, src *float32, n int)
+
+//go:noescape
+func dotRowsF16AVX2(out, q *float32, k *uint16, stride, n, d int)
+
+//go:noescape
+func axpyRowsF16AVX2(p *float32, v *uint16, stride, n int, y *float32, d int)
+
+//go:noescape
+func toF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
 func axpyRowsAVX2(p, v *float32, stride, n int, y *float32, d int)
 
 //go:noescape
@@ -124,11 +142,14 @@ var avx512Impl = &impl{
 	gemvQ8: gemvQ8AVX2,
 	gemvQ4: gemvQ4AVX2,
 
-	dotRows:  dotRowsAVX512,
-	axpyRows: axpyRowsAVX512,
-	lanes:    16,
-	gelu:     geluAVX512,
-	expSum:   expSumAVX512,
+	dotRows:     dotRowsAVX512,
+	axpyRows:    axpyRowsAVX512,
+	dotRowsF16:  dotRowsF16AVX512,
+	axpyRowsF16: axpyRowsF16AVX512,
+	toF16:       toF16AVX512,
+	lanes:       16,
+	gelu:        geluAVX512,
+	expSum:      expSumAVX512,
 }
 
 var avx2Impl = &impl{
@@ -151,11 +172,14 @@ var avx2Impl = &impl{
 	gemvQ8:  gemvQ8AVX2,
 	gemvQ4:  gemvQ4AVX2,
 
-	dotRows:  dotRowsAVX2,
-	axpyRows: axpyRowsAVX2,
-	lanes:    8,
-	gelu:     geluAVX2,
-	expSum:   expSumAVX2,
+	dotRows:     dotRowsAVX2,
+	axpyRows:    axpyRowsAVX2,
+	dotRowsF16:  dotRowsF16AVX2,  // nil without F16C
+	axpyRowsF16: axpyRowsF16AVX2, // nil without F16C
+	toF16:       toF16AVX2,       // nil without F16C
+	lanes:       8,
+	gelu:        geluAVX2,
+	expSum:      expSumAVX2,
 }
 
 // gemm6x32AVX2 computes a 6×32 tile as two 6×16 halves, the widest tile
@@ -184,6 +208,7 @@ func simdImpls() []*impl {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		if !cpu.X86.HasF16C {
 			avx2Impl.deq16, avx2Impl.gemvF16 = deq16Generic, nil
+			avx2Impl.dotRowsF16, avx2Impl.axpyRowsF16, avx2Impl.toF16 = nil, nil, nil
 		}
 		s = append(s, avx2Impl)
 	}

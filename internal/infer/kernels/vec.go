@@ -88,6 +88,76 @@ func AxpyRows(p, v []float32, stride int, y []float32) {
 	}
 }
 
+// DotRowsF16 is DotRows over keys stored as IEEE half floats (a KV cache
+// in FP16): bitwise DotRows over the keys widened to float32.
+func DotRowsF16(out, q []float32, k []uint16, stride int) {
+	n, d := len(out), len(q)
+	if n == 0 {
+		return
+	}
+	if d == 0 {
+		clear(out)
+		return
+	}
+	if len(k) < (n-1)*stride+d {
+		panic("kernels: DotRowsF16: k is too short")
+	}
+	im := cur()
+	if im.dotRowsF16 != nil && d%im.lanes == 0 {
+		im.dotRowsF16(&out[0], &q[0], &k[0], stride, n, d)
+		return
+	}
+	buf := getPanel(d)
+	row := *buf
+	for t := range out {
+		deq16Generic(&k[t*stride], &row[0], d)
+		DotRows(out[t:t+1], q, row, d)
+	}
+	panelScratch.Put(buf)
+}
+
+// AxpyRowsF16 is AxpyRows over values stored as IEEE half floats: bitwise
+// AxpyRows over the values widened to float32.
+func AxpyRowsF16(p []float32, v []uint16, stride int, y []float32) {
+	n, d := len(p), len(y)
+	if n == 0 || d == 0 {
+		return
+	}
+	if len(v) < (n-1)*stride+d {
+		panic("kernels: AxpyRowsF16: v is too short")
+	}
+	im := cur()
+	if im.axpyRowsF16 != nil && d%im.lanes == 0 {
+		im.axpyRowsF16(&p[0], &v[0], stride, n, &y[0], d)
+		return
+	}
+	buf := getPanel(d)
+	row := *buf
+	for t := range p {
+		deq16Generic(&v[t*stride], &row[0], d)
+		AxpyRows(p[t:t+1], row, d, y)
+	}
+	panelScratch.Put(buf)
+}
+
+// ToF16 rounds src into dst as IEEE half floats, to the nearest, ties to
+// even (VCVTPS2PH's rounding); dst must be at least as long as src.
+func ToF16(dst []uint16, src []float32) {
+	if len(dst) < len(src) {
+		panic("kernels: ToF16: dst is too short")
+	}
+	i := 0
+	if im := cur(); im.toF16 != nil {
+		i = len(src) / im.lanes * im.lanes
+		if i > 0 {
+			im.toF16(&dst[0], &src[0], i)
+		}
+	}
+	for ; i < len(src); i++ {
+		dst[i] = f32ToF16(src[i])
+	}
+}
+
 // Argmax returns the index of the largest value of x, the first one on a
 // tie; NaNs are never the largest (all NaN: 0). It is the greedy choice of
 // a token from its logits, a 50,257-wide scan every decoded token.
