@@ -20,7 +20,8 @@ func launchable(name string, e *config.Engine) bool {
 }
 
 // launchTemplate is the entry's launch command; the embedded engine's is
-// muaibench's own serve, with --quantization once serve has the flag.
+// muaibench's own serve, with --quantization once serve has the flag and
+// the entry's kv_cache_dtype.
 func launchTemplate(e *config.Engine) ([]string, error) {
 	if len(e.Launch) > 0 {
 		return e.Launch, nil
@@ -32,6 +33,9 @@ func launchTemplate(e *config.Engine) ([]string, error) {
 	argv := []string{exe, "serve", "--addr", "{host}:{port}", "--model", "{model}"}
 	if serveHasQuantization() {
 		argv = append(argv, "--quantization", "{quantization}")
+	}
+	if e.KVCacheDtype != "" {
+		argv = append(argv, "--kv-cache-dtype", e.KVCacheDtype)
 	}
 	return argv, nil
 }

@@ -204,3 +204,22 @@ func TestQuantizationValue(t *testing.T) {
 		})
 	}
 }
+
+// TestMemoryKVCacheFP16 checks that engines.embedded.kv_cache_dtype
+// reaches the launched engine: M5 measures half the FP32 cache's bytes
+// per token, and the card's estimate agrees.
+func TestMemoryKVCacheFP16(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "  memory:\n    sample_interval: 100ms\nengines:\n  embedded:\n    kv_cache_dtype: fp16\n")
+	code, stdout, stderr := runCLI(t, "memory", "--quick", "--kv-cache", "--config", cfg, "--model", "tiny")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	noChildrenLeft(t)
+	if !strings.Contains(stdout, "KV cache: 512 bytes/token (measured") {
+		t.Errorf("stdout lacks the FP16 cache's 512 bytes/token:\n%s", stdout)
+	}
+	if kv := scenario(t, memoryResult(t, dir), "M5").Memory.KV; kv == nil || kv.Estimated || kv.BytesPerToken != 2*2*2*32*2 {
+		t.Errorf("got M5 %+v, want 512 bytes/token measured", kv)
+	}
+}

@@ -188,6 +188,10 @@ type Engine struct {
 	// the argument out. Without it the plan's name is passed as it is;
 	// with it, a quantization it does not list is not available.
 	Quantizations map[string]string `yaml:"quantizations" json:"quantizations,omitempty"`
+	// KVCacheDtype is the embedded engine's KV cache format, fp32 (the
+	// default) or fp16, passed to its serve as --kv-cache-dtype; other
+	// engines take theirs in their launch command.
+	KVCacheDtype string `yaml:"kv_cache_dtype" json:"kv_cache_dtype,omitempty"`
 	// KVLayout is the model's KV cache geometry, for estimating KV memory
 	// when the engine does not report it; the embedded engine's comes from
 	// its model card.

@@ -80,6 +80,10 @@ func TestParseErrors(t *testing.T) {
 			"config: t.yaml:2: benchmark.engine: names no entry of engines"},
 		{"bad yaml", "benchmark:\n  latency: [\n",
 			"config: t.yaml:2: (file): did not find expected node content"},
+		{"bad kv cache dtype", "engines:\n  embedded:\n    kv_cache_dtype: int8\n",
+			`config: t.yaml:3: engines.embedded.kv_cache_dtype: must be one of [fp32 fp16], got "int8"`},
+		{"kv cache dtype off the embedded engine", "engines:\n  vllm:\n    url: http://127.0.0.1:8000\n    kv_cache_dtype: fp16\n",
+			`config: t.yaml:4: engines.vllm.kv_cache_dtype: applies only to the embedded engine that muaibench launches`},
 		{"first error in file order", "benchmark:\n  latency:\n    test_runs: 0\n  stress:\n    load: 0\n",
 			"config: t.yaml:3: benchmark.latency.test_runs"},
 	}

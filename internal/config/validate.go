@@ -183,6 +183,13 @@ func (f *File) Validate() error {
 		if len(e.Launch) > 0 {
 			validateLaunch(key, e, add)
 		}
+		if e.KVCacheDtype != "" {
+			if name != "embedded" || e.URL != "" || len(e.Launch) > 0 {
+				add(key+".kv_cache_dtype", "applies only to the embedded engine that muaibench launches; give another engine its KV cache format in its launch command")
+			} else {
+				oneOf(key+".kv_cache_dtype", e.KVCacheDtype, []string{"fp32", "fp16"})
+			}
+		}
 		if e.URL != "" {
 			if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				add(key+".url", "must be an http:// or https:// URL, got %q", e.URL)
