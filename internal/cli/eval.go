@@ -127,6 +127,10 @@ func writeEval(w io.Writer, r infer.EvalResult, info infer.ModelInfo) {
 	fmt.Fprintf(w, "  KV cache       %s\n", info.KVCache)
 	fmt.Fprintf(w, "  tokens scored  %d (window %d, stride %d)\n", r.Tokens, r.Window, r.Stride)
 	fmt.Fprintf(w, "  perplexity     %.4f (fp32 %.4f, %+.3f%%)\n", r.Perplexity, r.RefPerplexity, 100*(r.Perplexity/r.RefPerplexity-1))
-	fmt.Fprintf(w, "  mean KL        %.6g nats (fp32 ‖ %s)\n", r.MeanKL, r.Quantization)
+	side := r.Quantization
+	if r.KVCache != "" && r.KVCache != "fp32" {
+		side += " with an " + r.KVCache + " KV cache"
+	}
+	fmt.Fprintf(w, "  mean KL        %.6g nats (fp32 ‖ %s)\n", r.MeanKL, side)
 	fmt.Fprintf(w, "  top-1 agree    %.2f%%\n", 100*r.Top1Agreement)
 }
