@@ -20,8 +20,9 @@ type GPT2 struct {
 	shape   Shape
 	kvCache kernels.Format // FP32 or FP16
 
-	mu  sync.Mutex // serialises Forward, guards buf
-	buf buffers
+	mu     sync.Mutex // serialises Forward, guards buf and timing
+	buf    buffers
+	timing *phaseTimes // nil but in benchmarks
 }
 
 var _ Model = (*GPT2)(nil)

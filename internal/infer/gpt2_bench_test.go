@@ -373,3 +373,106 @@ func BenchmarkDecodeNonLinear(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/token")
 	reportCPU(b, cpu0, 1)
 }
+
+// phaseModels holds BenchmarkDecodePhases's synthetic gpt2 per weight
+// format, built once.
+var phaseModels sync.Map // kernels.Format → func() (*GPT2, error)
+
+func phaseModel(b *testing.B, f kernels.Format) *GPT2 {
+	if f == kernels.FP32 {
+		return benchModel(b)
+	}
+	build, _ := phaseModels.LoadOrStore(f, sync.OnceValues(func() (*GPT2, error) {
+		shape, err := ShapeByName("gpt2")
+		if err != nil {
+			return nil, err
+		}
+		return NewSynthetic(shape, 1, WithFormat(f))
+	}))
+	g, err := build.(func() (*GPT2, error))()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
+}
+
+// BenchmarkDecodePhases decodes tokens 0–127 of gpt2, as
+// BenchmarkDecode/batch=1 does, in every weight format with an FP32 and
+// an FP16 KV cache, and reports where a token's time goes: each phase of
+// Forward in µs a token (-us), and for the matrix products the fraction
+// of the read bandwidth their weights' bytes account for (-bw: bytes ÷
+// time ÷ bandwidth; the products' start and end count against it), with
+// the whole token's fraction of the ceiling (ceiling-frac). Each 128-token
+// round is set against the higher of two bandwidth passes around it;
+// bw-GB/s is their mean, so on a machine whose bandwidth moves, compare
+// runs that measured about the same. Run it with -benchtime 8x or so:
+// one iteration is 128 tokens.
+func BenchmarkDecodePhases(b *testing.B) {
+	for _, f := range []kernels.Format{kernels.FP32, kernels.FP16, kernels.INT8, kernels.INT4} {
+		for _, kv := range []kernels.Format{kernels.FP32, kernels.FP16} {
+			b.Run(fmt.Sprintf("%s/kv=%s", f, kv), func(b *testing.B) { benchPhases(b, f, kv) })
+		}
+	}
+}
+
+func benchPhases(b *testing.B, f, kv kernels.Format) {
+	g, err := New(phaseModel(b, f).w, WithKVCache(kv))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const tg = 128
+	sh, w := g.shape, g.w
+	pool := g.NewKVPool(kvBytes(sh, 2*tg+32), 16)
+	logits := make([]float32, sh.Vocab)
+	decode := func() {
+		c := pool.NewSeq()
+		defer c.Release()
+		c.Reserve(tg)
+		tok := []int{1}
+		for range tg {
+			if err := g.Forward([]Seq{{Cache: c, Tokens: tok, Logits: logits}}); err != nil {
+				b.Fatal(err)
+			}
+			tok[0] = Argmax(logits)
+		}
+	}
+	decode() // faults in scratch, warms the pool
+	p := probe()
+	bw := func() float64 { return float64(p.Bytes()) / p.Pass().Seconds() }
+	var sums phaseTimes
+	g.timing = &sums
+	defer func() { g.timing = nil }()
+	var bwSum float64
+	rounds := 0
+	for b.Loop() {
+		before := bw()
+		decode()
+		bwSum += max(before, bw())
+		rounds++
+	}
+	band := bwSum / float64(rounds)
+	tokens := float64(rounds * tg)
+	var total time.Duration
+	for _, d := range sums {
+		total += d
+	}
+	perToken := func(d time.Duration) float64 { return d.Seconds() / tokens }
+	bytes := map[phase]int64{}
+	for l := range w.Blocks {
+		bl := &w.Blocks[l]
+		bytes[phaseQKV] += bl.Attn.Bytes()
+		bytes[phaseProj] += bl.AttnProj.Bytes()
+		bytes[phaseFC] += bl.FC.Bytes()
+		bytes[phaseFCProj] += bl.FCProj.Bytes()
+	}
+	bytes[phaseLogits] = w.WTE.Bytes()
+	names := [numPhases]string{"embed", "layernorm", "qkv", "storekv", "attention", "proj", "add", "fc", "gelu", "fcproj", "logits"}
+	for ph, name := range names {
+		b.ReportMetric(perToken(sums[ph])*1e6, name+"-us")
+		if n := bytes[phase(ph)]; n > 0 {
+			b.ReportMetric(float64(n)/perToken(sums[ph])/band, name+"-bw")
+		}
+	}
+	b.ReportMetric(band/1e9, "bw-GB/s")
+	b.ReportMetric(float64(decodeBytes(g.Info()))/band/perToken(total), "ceiling-frac")
+}

@@ -1,6 +1,8 @@
 package infer
 
 import (
+	"time"
+
 	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
 
@@ -51,6 +53,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 	}
 	b.rows = b.rows[:len(batch)]
 
+	clk := g.startClock()
 	// Token and position embeddings.
 	r := 0
 	for i, q := range batch {
@@ -64,21 +67,33 @@ func (g *GPT2) Forward(batch []Seq) error {
 		}
 	}
 
+	clk.lap(phaseEmbed)
 	for l := range w.Blocks {
 		bw := &w.Blocks[l]
 		// Attention sub-block.
 		g.layerNorm(b.h, b.x, m, bw.LN1Gamma, bw.LN1Beta)
+		clk.lap(phaseLayerNorm)
 		kernels.MatMul(b.qkv, b.h, m, bw.Attn, bw.AttnBias)
+		clk.lap(phaseQKV)
 		g.storeKV(batch, l)
+		clk.lap(phaseStoreKV)
 		g.attention(batch, l)
+		clk.lap(phaseAttention)
 		kernels.MatMul(b.t, b.h, m, bw.AttnProj, bw.AttnProjBias)
+		clk.lap(phaseProj)
 		kernels.Add(b.x, b.t)
+		clk.lap(phaseAdd)
 		// MLP sub-block.
 		g.layerNorm(b.h, b.x, m, bw.LN2Gamma, bw.LN2Beta)
+		clk.lap(phaseLayerNorm)
 		kernels.MatMul(b.fc, b.h, m, bw.FC, bw.FCBias)
+		clk.lap(phaseFC)
 		g.gelu(b.fc, m)
+		clk.lap(phaseGELU)
 		kernels.MatMul(b.t, b.fc, m, bw.FCProj, bw.FCProjBias)
+		clk.lap(phaseFCProj)
 		kernels.Add(b.x, b.t)
+		clk.lap(phaseAdd)
 	}
 	for i := range batch {
 		batch[i].Cache.Len += len(batch[i].Tokens)
@@ -86,7 +101,53 @@ func (g *GPT2) Forward(batch []Seq) error {
 	if nl > 0 {
 		g.logits(batch, nl)
 	}
+	clk.lap(phaseLogits)
 	return nil
+}
+
+// A phase is one kind of step of Forward, for phaseTimes.
+type phase int
+
+const (
+	phaseEmbed     phase = iota // token and position embeddings
+	phaseLayerNorm              // both LayerNorms of every block
+	phaseQKV                    // the attention's input product
+	phaseStoreKV
+	phaseAttention
+	phaseProj // the attention's output product
+	phaseAdd  // residual adds
+	phaseFC
+	phaseGELU
+	phaseFCProj
+	phaseLogits // the final LayerNorm and the LM head
+	numPhases
+)
+
+// phaseTimes sums Forward's wall time per phase while a model's timing
+// points at it (BenchmarkDecodePhases): where a decode step's time goes
+// beside what its weights' bytes cost. Unset, it costs a nil test a phase.
+type phaseTimes [numPhases]time.Duration
+
+// A phaseClock adds the time since its last lap to a phase's sum.
+type phaseClock struct {
+	sums *phaseTimes
+	t    time.Time
+}
+
+func (g *GPT2) startClock() phaseClock {
+	if g.timing == nil {
+		return phaseClock{}
+	}
+	return phaseClock{g.timing, time.Now()}
+}
+
+func (c *phaseClock) lap(p phase) {
+	if c.sums == nil {
+		return
+	}
+	now := time.Now()
+	c.sums[p] += now.Sub(c.t)
+	c.t = now
 }
 
 // layerNorm normalises each of the m rows of x into out.
