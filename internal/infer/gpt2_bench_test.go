@@ -252,7 +252,7 @@ func memoryChild(t *testing.T) {
 // BenchmarkAttention measures one layer's attention of gpt2 for one
 // sequence: a decode token over a context, and a whole prompt.
 func BenchmarkAttention(b *testing.B) {
-	for _, tc := range []struct{ ctx, tokens int }{{16, 1}, {256, 1}, {128, 128}} {
+	for _, tc := range []struct{ ctx, tokens int }{{16, 1}, {64, 1}, {256, 1}, {128, 128}} {
 		b.Run(fmt.Sprintf("ctx=%d/tokens=%d", tc.ctx, tc.tokens), func(b *testing.B) {
 			benchAttention(b, tc.ctx, tc.tokens)
 		})
