@@ -16,9 +16,11 @@ type buffers struct {
 	fc   []float32 // [M][4E]
 	rows []int     // [len(batch)] first activation row of each sequence
 
-	last   []float32 // [G][E] the last token of each sequence that wants logits
-	logits []float32 // [G][V] their logits, when G > 1
-	tmp    []float32 // [G][PartRows] one embedding part's logits, when G > 1
+	last   []float32  // [G][E] the last token of each sequence that wants logits
+	narrow []Seq      // [G] the last block's batch: those last tokens alone
+	caches []SeqCache // [G] their caches' views, Len at the token
+	logits []float32  // [G][V] their logits, when G > 1
+	tmp    []float32  // [G][PartRows] one embedding part's logits, when G > 1
 }
 
 func grow(b []float32, n int) []float32 {
@@ -53,6 +55,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 	}
 	b.rows = b.rows[:len(batch)]
 
+	all := batch
 	clk := g.startClock()
 	// Token and position embeddings.
 	r := 0
@@ -77,6 +80,14 @@ func (g *GPT2) Forward(batch []Seq) error {
 		clk.lap(phaseQKV)
 		g.storeKV(batch, l)
 		clk.lap(phaseStoreKV)
+		if l == len(w.Blocks)-1 {
+			// Past its keys and values, the last block's output is read
+			// only where logits are.
+			batch, m = g.narrow(batch)
+			if m == 0 {
+				break
+			}
+		}
 		g.attention(batch, l)
 		clk.lap(phaseAttention)
 		kernels.MatMul(b.t, b.h, m, bw.AttnProj, bw.AttnProjBias)
@@ -95,8 +106,8 @@ func (g *GPT2) Forward(batch []Seq) error {
 		kernels.Add(b.x, b.t)
 		clk.lap(phaseAdd)
 	}
-	for i := range batch {
-		batch[i].Cache.Len += len(batch[i].Tokens)
+	for i := range all {
+		all[i].Cache.Len += len(all[i].Tokens)
 	}
 	if nl > 0 {
 		g.logits(batch, nl)
@@ -196,6 +207,37 @@ func (g *GPT2) storeKV(batch []Seq, l int) {
 			}
 		}
 	}
+}
+
+// narrow cuts the batch down to the last token of each sequence that
+// wants logits, once the last block has stored every token's keys and
+// values: the rest of that block, a twelfth of gpt2's products, serves
+// only those rows. Their qkv and residual rows move to the front, in
+// batch order, each a sequence of one token seeing the cache up to it.
+// Every kept row is computed by the same operations as before, so logits
+// do not change by a bit.
+func (g *GPT2) narrow(batch []Seq) ([]Seq, int) {
+	b, e := &g.buf, g.shape.Embd
+	b.narrow, b.caches = b.narrow[:0], b.caches[:0]
+	for i, q := range batch {
+		if q.Logits == nil {
+			continue
+		}
+		k, n := len(b.narrow), len(q.Tokens)
+		if r := b.rows[i] + n - 1; r != k {
+			copy(b.qkv[k*3*e:(k+1)*3*e], b.qkv[r*3*e:(r+1)*3*e])
+			copy(b.x[k*e:(k+1)*e], b.x[r*e:(r+1)*e])
+		}
+		b.rows[k] = k
+		c := *q.Cache
+		c.Len += n - 1
+		b.caches = append(b.caches, c)
+		b.narrow = append(b.narrow, Seq{Tokens: q.Tokens[n-1:], Logits: q.Logits})
+	}
+	for k := range b.narrow {
+		b.narrow[k].Cache = &b.caches[k]
+	}
+	return b.narrow, len(b.narrow)
 }
 
 // logits runs the final LayerNorm and the tied LM head over the last token
