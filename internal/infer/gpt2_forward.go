@@ -92,7 +92,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 		clk.lap(phaseAttention)
 		kernels.MatMul(b.t, b.h, m, bw.AttnProj, bw.AttnProjBias)
 		clk.lap(phaseProj)
-		kernels.Add(b.x, b.t)
+		g.residual(b.x, b.t, m)
 		clk.lap(phaseAdd)
 		// MLP sub-block.
 		g.layerNorm(b.h, b.x, m, bw.LN2Gamma, bw.LN2Beta)
@@ -103,7 +103,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 		clk.lap(phaseGELU)
 		kernels.MatMul(b.t, b.fc, m, bw.FCProj, bw.FCProjBias)
 		clk.lap(phaseFCProj)
-		kernels.Add(b.x, b.t)
+		g.residual(b.x, b.t, m)
 		clk.lap(phaseAdd)
 	}
 	for i := range all {
@@ -161,10 +161,15 @@ func (c *phaseClock) lap(p phase) {
 	c.t = now
 }
 
+// rowGrain is the fewest activation rows the steps between the products
+// hand to a thread of the kernels' pool: a prefill chunk's rows are split
+// over the cores, a decode step's few stay on the caller.
+const rowGrain = 16
+
 // layerNorm normalises each of the m rows of x into out.
 func (g *GPT2) layerNorm(out, x []float32, m int, gamma, beta []float32) {
 	e := g.shape.Embd
-	forChunks(m, 16, func(lo, hi int) {
+	kernels.ParallelFor(m, rowGrain, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			kernels.LayerNorm(out[r*e:(r+1)*e], x[r*e:(r+1)*e], gamma, beta, lnEps)
 		}
@@ -174,7 +179,13 @@ func (g *GPT2) layerNorm(out, x []float32, m int, gamma, beta []float32) {
 // gelu applies GELU to the m rows of the MLP's hidden activations.
 func (g *GPT2) gelu(x []float32, m int) {
 	n := 4 * g.shape.Embd
-	forChunks(m, 4, func(lo, hi int) { kernels.GELU(x[lo*n : hi*n]) })
+	kernels.ParallelFor(m, rowGrain/4, func(lo, hi int) { kernels.GELU(x[lo*n : hi*n]) })
+}
+
+// residual adds the m rows of t into the residual stream x.
+func (g *GPT2) residual(x, t []float32, m int) {
+	e := g.shape.Embd
+	kernels.ParallelFor(m, rowGrain, func(lo, hi int) { kernels.Add(x[lo*e:hi*e], t[lo*e:hi*e]) })
 }
 
 // storeKV copies layer l's new keys and values from qkv into the caches,
@@ -182,12 +193,21 @@ func (g *GPT2) gelu(x []float32, m int) {
 // side ([head][token][headDim]), so that attention reads one head's keys
 // and values as one run of memory.
 func (g *GPT2) storeKV(batch []Seq, l int) {
-	e, d, qkv := g.shape.Embd, g.shape.HeadDim(), g.buf.qkv
+	m := 0
+	for _, q := range batch {
+		m += len(q.Tokens)
+	}
+	kernels.ParallelFor(m, rowGrain, func(lo, hi int) { g.storeKVRows(batch, l, lo, hi) })
+}
+
+// storeKVRows is storeKV for activation rows [lo, hi).
+func (g *GPT2) storeKVRows(batch []Seq, l, lo, hi int) {
+	e, d, qkv, rows := g.shape.Embd, g.shape.HeadDim(), g.buf.qkv, g.buf.rows
 	for i, q := range batch {
 		c := q.Cache
 		bt := c.pool.blockTokens
-		for j := range q.Tokens {
-			pos, r := c.Len+j, g.buf.rows[i]+j
+		for j := max(lo-rows[i], 0); j < min(len(q.Tokens), hi-rows[i]); j++ {
+			pos, r := c.Len+j, rows[i]+j
 			blk, t := c.Blocks[pos/bt], pos%bt
 			src := qkv[r*3*e : (r+1)*3*e]
 			if c.pool.Format() == kernels.FP16 {

@@ -37,19 +37,3 @@ func forEach(n, workers int, fn func(worker, item int)) {
 	run(0)
 	wg.Wait()
 }
-
-// forChunks splits [0, n) into one contiguous chunk per core, none smaller
-// than grain items, and calls fn on each in parallel.
-func forChunks(n, grain int, fn func(lo, hi int)) {
-	chunks := min(runtime.GOMAXPROCS(0), n/max(grain, 1))
-	if chunks <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for c := 1; c < chunks; c++ {
-		wg.Go(func() { fn(n*c/chunks, n*(c+1)/chunks) })
-	}
-	fn(0, n/chunks)
-	wg.Wait()
-}
