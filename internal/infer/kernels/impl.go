@@ -20,6 +20,9 @@ type impl struct {
 	// xp[k·mr+i]·w[k·32+j] for i < mr, j < 32, where s is c itself when acc
 	// is nonzero and otherwise bias[j] (zero when bias is nil).
 	gemm func(c *float32, ldc int, xp, w, bias *float32, k, acc int)
+	// gemm8 is gemm for the first 8 rows of a block, bitwise as gemm
+	// computes them; nil leaves a block of up to 8 rows to gemm, padded.
+	gemm8 func(c *float32, ldc int, xp, w, bias *float32, k, acc int)
 	// dot returns Σ a[i]·b[i] over n elements.
 	dot func(a, b *float32, n int) float32
 	// axpy computes y[i] += alpha·x[i] over n elements.

@@ -8,6 +8,9 @@ import "golang.org/x/sys/cpu"
 func gemm12x32AVX512(c *float32, ldc int, xp, w, bias *float32, k, acc int)
 
 //go:noescape
+func gemm8x32AVX512(c *float32, ldc int, xp, w, bias *float32, k, acc int)
+
+//go:noescape
 func gemv32AVX512(out, w, x, bias *float32, k, np int)
 
 //go:noescape
@@ -122,13 +125,14 @@ func gemvQ4AVX2(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, 
 func gemvF16x2AVX2(acc *float32, src *uint16, pstride int, x *float32, rows int)
 
 var avx512Impl = &impl{
-	name: "avx512",
-	mr:   12,
-	gemv: gemv32AVX512,
-	gemm: gemm12x32AVX512,
-	dot:  dotAVX512,
-	axpy: axpyAVX512,
-	sum:  sumAVX512,
+	name:  "avx512",
+	mr:    12,
+	gemv:  gemv32AVX512,
+	gemm:  gemm12x32AVX512,
+	gemm8: gemm8x32AVX512,
+	dot:   dotAVX512,
+	axpy:  axpyAVX512,
+	sum:   sumAVX512,
 
 	deq16: deq16AVX512,
 	quant: quantBlocksAVX512,

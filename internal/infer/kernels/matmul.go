@@ -192,8 +192,14 @@ func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, pan *float32, bias
 	for i0 := 0; i0 < m; i0 += mr {
 		rows := min(mr, m-i0)
 		xb := ptr(xp, i0*k+k0*mr)
-		if rows == mr && cols == nr {
-			im.gemm(ptr(out, i0*n+j0), n, xb, wp, bp, kn, acc)
+		// A block of up to 8 rows (a chunk's last) goes through the 8-row
+		// tile where there is one: m = 128 in 12-row tiles computed 132.
+		gemm := im.gemm
+		if rows <= 8 && im.gemm8 != nil {
+			gemm = im.gemm8
+		}
+		if cols == nr && (rows == mr || rows == 8 && im.gemm8 != nil) {
+			gemm(ptr(out, i0*n+j0), n, xb, wp, bp, kn, acc)
 			continue
 		}
 		// Edge tiles go through a padded copy.
@@ -202,7 +208,7 @@ func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, pan *float32, bias
 				copy(tile[i*nr:i*nr+cols], out[(i0+i)*n+j0:])
 			}
 		}
-		im.gemm(&tile[0], nr, xb, wp, bp, kn, acc)
+		gemm(&tile[0], nr, xb, wp, bp, kn, acc)
 		for i := range rows {
 			copy(out[(i0+i)*n+j0:(i0+i)*n+j0+cols], tile[i*nr:i*nr+cols])
 		}
