@@ -68,13 +68,14 @@ func (s Shape) Params() int64 {
 
 // PrefillFLOPs is the floating-point operations (a multiply-add counts
 // two) of prefilling n tokens into an empty cache with logits for the last
-// one: the linear layers for every token, causal attention's scores and
-// weighted sums, and the LM head once. LayerNorm, GELU and softmax, linear
-// in n, are left out.
+// one, as Forward does them: the linear layers for every token, causal
+// attention's scores and weighted sums, and the LM head once, except that
+// the last block runs past its QKV product for the last token only (see
+// GPT2.narrow). LayerNorm, GELU and softmax, linear in n, are left out.
 func (s Shape) PrefillFLOPs(n int) float64 {
 	e, l, t := float64(s.Embd), float64(s.Layers), float64(n)
-	linear := 2 * t * 12 * e * e * l
-	attention := 2 * e * t * (t + 1) * l // QKᵀ and AV over n(n+1)/2 pairs, E wide
+	linear := 2*t*12*e*e*(l-1) + 2*t*3*e*e + 2*9*e*e
+	attention := 2*e*t*(t+1)*(l-1) + 4*e*t // QKᵀ and AV over n(n+1)/2 pairs, E wide; n in the last block
 	return linear + attention + 2*float64(s.Vocab)*e
 }
 
