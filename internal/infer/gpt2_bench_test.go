@@ -396,6 +396,58 @@ func phaseModel(b *testing.B, f kernels.Format) *GPT2 {
 	return g
 }
 
+// phaseNames name the phases in the benchmarks' metrics.
+var phaseNames = [numPhases]string{"embed", "layernorm", "qkv", "storekv", "attention", "proj", "add", "fc", "gelu", "fcproj", "logits"}
+
+// BenchmarkPrefillPhases is BenchmarkPrefill with Forward's phase timers:
+// where an FP32 gpt2 prefill of 128 tokens spends its time, in ms a
+// prefill, and the products' rate against the FMA peak (-peak: the work
+// they do over their time, over PeakFLOPS).
+func BenchmarkPrefillPhases(b *testing.B) {
+	g := benchModel(b)
+	s := g.shape
+	const n = 128
+	pool := g.NewKVPool(kvBytes(s, n+16), 16)
+	tokens := testTokens(n, 1)
+	logits := make([]float32, s.Vocab)
+	prefill := func() {
+		c := pool.NewSeq()
+		defer c.Release()
+		c.Reserve(n)
+		if err := g.Forward([]Seq{{Cache: c, Tokens: tokens, Logits: logits}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	prefill()
+	peak := kernels.PeakFLOPS(200 * time.Millisecond)
+	var sums phaseTimes
+	g.timing = &sums
+	defer func() { g.timing = nil }()
+	for b.Loop() {
+		prefill()
+	}
+	perOp := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
+	// Every block's products run over all n rows but the last block's
+	// past QKV, which run over one (see GPT2.narrow).
+	e, l := float64(s.Embd), float64(s.Layers)
+	rows := func(full float64) float64 { return full*(l-1)*n + full }
+	flops := map[phase]float64{
+		phaseQKV:    2 * 3 * e * e * l * n,
+		phaseProj:   2 * rows(e*e),
+		phaseFC:     2 * rows(4*e*e),
+		phaseFCProj: 2 * rows(4*e*e),
+	}
+	var total time.Duration
+	for ph, name := range phaseNames {
+		total += sums[ph]
+		b.ReportMetric(perOp(sums[ph])*1e3, name+"-ms")
+		if f := flops[phase(ph)]; f > 0 {
+			b.ReportMetric(f/perOp(sums[ph])/peak, name+"-peak")
+		}
+	}
+	b.ReportMetric(n/perOp(total), "tokens/s")
+}
+
 // BenchmarkDecodePhases decodes tokens 0–127 of gpt2, as
 // BenchmarkDecode/batch=1 does, in every weight format with an FP32 and
 // an FP16 KV cache, and reports where a token's time goes: each phase of
@@ -466,8 +518,7 @@ func benchPhases(b *testing.B, f, kv kernels.Format) {
 		bytes[phaseFCProj] += bl.FCProj.Bytes()
 	}
 	bytes[phaseLogits] = w.WTE.Bytes()
-	names := [numPhases]string{"embed", "layernorm", "qkv", "storekv", "attention", "proj", "add", "fc", "gelu", "fcproj", "logits"}
-	for ph, name := range names {
+	for ph, name := range phaseNames {
 		b.ReportMetric(perToken(sums[ph])*1e6, name+"-us")
 		if n := bytes[phase(ph)]; n > 0 {
 			b.ReportMetric(float64(n)/perToken(sums[ph])/band, name+"-bw")
