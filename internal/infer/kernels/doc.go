@@ -30,9 +30,10 @@
 // rounds each product before adding it, so it agrees with the SIMD paths
 // within rounding, not bitwise; each path is batch-invariant on its own.
 //
-// A Packed may also store its panels as FP16, INT8 (symmetric, a float32
-// scale per block of 32 rows along K per output feature) or INT4 (a scale
-// and a minimum per such block); see Format, PackAs and PackKNAs. FP16 is
+// A Packed may also store its panels as FP16, INT8 (symmetric, an IEEE
+// half scale per block of 32 rows along K per output feature) or INT4 (a
+// half scale and a half minimum per such block); see Format, PackAs and
+// PackKNAs. FP16 is
 // widened to float32 in registers (decode: a panel at a time through
 // F16C's VCVTPH2PS, then the same FMA chain as FP32) or a panel at a time
 // into a worker's scratch for the float32 tiles (prefill), to the same

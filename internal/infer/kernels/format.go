@@ -24,15 +24,15 @@ const (
 	FP32 Format = iota
 	// FP16 stores IEEE 754 half-precision weights.
 	FP16
-	// INT8 stores symmetric 8-bit integers in [-127, 127] with one float32
-	// scale per block of 32 rows (along K) per output feature:
+	// INT8 stores symmetric 8-bit integers in [-127, 127] with one scale
+	// per block of 32 rows (along K) per output feature, an IEEE half:
 	// w = q·scale.
 	INT8
-	// INT4 stores 4-bit integers in [0, 15] with one float32 scale and one
-	// float32 minimum per block of 32 rows per output feature:
-	// w = q·scale + min. On normal(0, 1) blocks of 32 the minimum gives an
-	// RMS error of 0.078, against 0.094 for symmetric levels −8..7 and
-	// 0.097 for ±7, for 4 more bytes per block.
+	// INT4 stores 4-bit integers in [0, 15] with one scale and one minimum
+	// per block of 32 rows per output feature, halves: w = q·scale + min.
+	// On normal(0, 1) blocks of 32 the minimum gave an RMS error of 0.078,
+	// against 0.094 for symmetric levels −8..7 and 0.097 for ±7 (with
+	// float32 scales), for 2 more bytes per block.
 	INT4
 )
 
@@ -62,9 +62,11 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("kernels: unknown weight format %q (valid: %s)", s, strings.Join(formatNames[:], ", "))
 }
 
-// scaleFloats is the number of floats of scales per block of a panel:
-// INT8 a scale per column, INT4 a scale and a minimum.
-func (f Format) scaleFloats() int {
+// scaleHalves is the number of scales per block of a panel, each an IEEE
+// half: INT8 a scale per column, INT4 a scale and a minimum. Halves, as
+// llama.cpp's Q8_0 and Q4_1 store theirs: float32 scales made INT8 1.125
+// bytes a weight and INT4 0.75, halves 1.0625 and 0.625.
+func (f Format) scaleHalves() int {
 	switch f {
 	case INT8:
 		return nr

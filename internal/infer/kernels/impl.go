@@ -66,12 +66,13 @@ type impl struct {
 	// INT8 or INT4 matrix to acc (np×32 floats), over nb blocks: for each
 	// block and column, the exact int32 sum over the block's 32 rows of
 	// stored weight times xq (INT8: less 128·xsum, the stored offset), then
-	// acc += float32(sum)·(scale·xs), and for INT4 acc += min·xsm, every
+	// acc += float32(sum)·(scale·xs), and for INT4 acc += min·xsm (scale
+	// and min widened from their halves), every
 	// product and sum rounded to float32 apart, as gemvQ8Generic and
 	// gemvQ4Generic do. pstride and sstride are the bytes from one panel's
 	// weights, and scales, to the next's.
-	gemvQ8 func(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
-	gemvQ4 func(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+	gemvQ8 func(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *uint16, sstride, nb, np int)
+	gemvQ4 func(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *uint16, sstride, nb, np int)
 	// lnSum, lnSq and lnApply are LayerNorm's passes over a multiple of 4
 	// (lnApply: 8) elements, bitwise as its Go loops; nil leaves them to
 	// the Go loops.

@@ -107,19 +107,19 @@ func fmaLoopAVX2(n int)
 func quantBlocksAVX512(x *float32, q *int8, amax *float32, sum *int32, nb int)
 
 //go:noescape
-func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
+func gemvQ8VNNI(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *uint16, sstride, nb, np int)
 
 //go:noescape
-func gemvQ4VNNI(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+func gemvQ4VNNI(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *uint16, sstride, nb, np int)
 
 //go:noescape
-func gemvQ8AVX2(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int)
+func gemvQ8AVX2(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *uint16, sstride, nb, np int)
 
 //go:noescape
 func quantBlocksAVX2(x *float32, q *int8, amax *float32, sum *int32, nb int)
 
 //go:noescape
-func gemvQ4AVX2(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int)
+func gemvQ4AVX2(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *uint16, sstride, nb, np int)
 
 //go:noescape
 func gemvF16x2AVX2(acc *float32, src *uint16, pstride int, x *float32, rows int)
@@ -212,6 +212,7 @@ func simdImpls() []*impl {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		if !cpu.X86.HasF16C {
 			avx2Impl.deq16, avx2Impl.gemvF16 = deq16Generic, nil
+			avx2Impl.gemvQ8, avx2Impl.gemvQ4 = gemvQ8Generic, gemvQ4Generic
 			avx2Impl.dotRowsF16, avx2Impl.axpyRowsF16, avx2Impl.toF16 = nil, nil, nil
 		}
 		s = append(s, avx2Impl)

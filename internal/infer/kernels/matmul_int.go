@@ -152,7 +152,7 @@ func intPanels(im *impl, out []float32, r *qrows, i int, w *Packed, bias []float
 		rows := nb * qblock
 		src := &w.qpanel(q)[0]
 		pstride := rows * w.format.rowBytes()
-		sstride := nb * w.format.scaleFloats() * 4
+		sstride := nb * w.format.scaleHalves() * 2
 		xq, xs := &r.q[i*rows], &r.s[i*nb]
 		sc := &w.blockScales(q, 0)[0]
 		if w.format == INT8 {
@@ -176,17 +176,17 @@ func bytesAt(p *byte, off, n int) []byte {
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), off)), n)
 }
 
-func floatsAt(p *float32, off, n int) []float32 {
-	return unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(p), off)), n)
+func halvesAt(p *uint16, off, n int) []uint16 {
+	return unsafe.Slice((*uint16)(unsafe.Add(unsafe.Pointer(p), off)), n)
 }
 
 // gemvQ8Generic is the reference of impl.gemvQ8.
-func gemvQ8Generic(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *float32, sstride, nb, np int) {
+func gemvQ8Generic(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xsum *int32, scale *uint16, sstride, nb, np int) {
 	a := view(acc, np*nr)
 	xv, s, sums := unsafe.Slice(xq, nb*qblock), view(xs, nb), unsafe.Slice(xsum, nb)
 	for p := range np {
 		wp := bytesAt(w, p*pstride, nb*qblock*nr)
-		sp := floatsAt(scale, p*sstride, nb*nr)
+		sp := halvesAt(scale, p*sstride, nb*nr)
 		for b := range nb {
 			var isum [nr]int32
 			for quad := range qblock / 4 {
@@ -200,7 +200,7 @@ func gemvQ8Generic(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xs
 			}
 			corr := 128 * sums[b]
 			for c := range nr {
-				f := float32(sp[b*nr+c] * s[b])
+				f := float32(f16ToF32(sp[b*nr+c]) * s[b])
 				a[p*nr+c] += float32(float32(isum[c]-corr) * f)
 			}
 		}
@@ -208,12 +208,12 @@ func gemvQ8Generic(acc *float32, w *byte, pstride int, xq *int8, xs *float32, xs
 }
 
 // gemvQ4Generic is the reference of impl.gemvQ4.
-func gemvQ4Generic(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *float32, sstride, nb, np int) {
+func gemvQ4Generic(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float32, scale *uint16, sstride, nb, np int) {
 	a := view(acc, np*nr)
 	xv, s, sm := unsafe.Slice(xq, nb*qblock), view(xs, nb), view(xsm, nb)
 	for p := range np {
 		wp := bytesAt(w, p*pstride, nb*qblock*nr/2)
-		sp := floatsAt(scale, p*sstride, nb*2*nr)
+		sp := halvesAt(scale, p*sstride, nb*2*nr)
 		for b := range nb {
 			var isum [nr]int32
 			for quad := range qblock / 4 {
@@ -229,9 +229,9 @@ func gemvQ4Generic(acc *float32, w *byte, pstride int, xq *int8, xs, xsm *float3
 			}
 			bs := sp[b*2*nr:][:2*nr]
 			for c := range nr {
-				f := float32(bs[c] * s[b])
+				f := float32(f16ToF32(bs[c]) * s[b])
 				a[p*nr+c] += float32(float32(isum[c]) * f)
-				a[p*nr+c] += float32(bs[nr+c] * sm[b])
+				a[p*nr+c] += float32(f16ToF32(bs[nr+c]) * sm[b])
 			}
 		}
 	}

@@ -22,10 +22,10 @@ type Packed struct {
 	// the same panels in q, panel after panel, Format.rowBytes a row.
 	format Format
 	q      []byte
-	// scale and min hold, for INT8 and INT4, ceil(K/32) rows of 32 floats
-	// per panel: row b scales rows [32b, 32b+32) of the panel (min: INT4
-	// only).
-	scale, min []float32
+	// scale holds, for INT8 and INT4, ceil(K/32) rows of 32 halves per
+	// panel (INT4: 64, the scales then the minimums): row b scales rows
+	// [32b, 32b+32) of the panel.
+	scale []uint16
 	// free releases data at once; otherwise it goes when p is collected.
 	free func()
 }
@@ -107,7 +107,7 @@ func (p *Packed) Row(i int, dst []float32) {
 
 // Bytes is the resident size of the packed weights, scales included.
 func (p *Packed) Bytes() int64 {
-	return int64(len(p.data)+len(p.scale)+len(p.min))*4 + int64(len(p.q))
+	return int64(len(p.data))*4 + int64(len(p.scale))*2 + int64(len(p.q))
 }
 
 // Format returns how the weights are stored.
@@ -120,7 +120,7 @@ func (p *Packed) Free() {
 	if p.free != nil {
 		p.free()
 	}
-	p.data, p.q, p.scale, p.min, p.N, p.K = nil, nil, nil, nil, 0, 0
+	p.data, p.q, p.scale, p.N, p.K = nil, nil, nil, 0, 0
 }
 
 // noCopy makes go vet's copylocks check report copies of a Packed.
@@ -141,10 +141,10 @@ func (p *Packed) prefetch(q, n int) {
 	if qp := p.q[q*p.rows()*p.format.rowBytes():]; len(qp) > 0 {
 		prefetchLines(&qp[0], min(n, len(qp)))
 	}
-	if sf := p.format.scaleFloats(); sf > 0 {
-		if sc := p.scale[q*p.blocks()*sf:]; len(sc) > 0 {
-			sn := n / (qblock * p.format.rowBytes()) * sf * 4
-			prefetchLines((*byte)(unsafe.Pointer(&sc[0])), min(sn, 4*len(sc)))
+	if sh := p.format.scaleHalves(); sh > 0 {
+		if sc := p.scale[q*p.blocks()*sh:]; len(sc) > 0 {
+			sn := n / (qblock * p.format.rowBytes()) * sh * 2
+			prefetchLines((*byte)(unsafe.Pointer(&sc[0])), min(sn, 2*len(sc)))
 		}
 	}
 }

@@ -53,9 +53,9 @@ func packQuant(n, k int, f Format, fill func(pan []float32, j0, j1 int)) *Packed
 	var frees []func()
 	p.q, frees = allocBytes(p, np*p.rows()*f.rowBytes(), frees)
 	if f == INT8 || f == INT4 {
-		var free func()
-		p.scale, free = allocFloats(p, np*nb*f.scaleFloats())
-		frees = append(frees, free)
+		var sb []byte
+		sb, frees = allocBytes(p, 2*np*nb*f.scaleHalves(), frees)
+		p.scale = unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(sb))), len(sb)/2)
 	}
 	p.free = func() {
 		for _, fr := range frees {
@@ -99,12 +99,22 @@ func (p *Packed) qpanel(q int) []byte {
 	return p.q[q*sz : (q+1)*sz]
 }
 
-// blockScales returns the scales of panel q's block b: 32 floats, then
+// blockScales returns the scales of panel q's block b: 32 halves, then
 // for INT4 32 minimums.
-func (p *Packed) blockScales(q, b int) []float32 {
-	sf := p.format.scaleFloats()
-	o := (q*p.blocks() + b) * sf
-	return p.scale[o : o+sf]
+func (p *Packed) blockScales(q, b int) []uint16 {
+	sh := p.format.scaleHalves()
+	o := (q*p.blocks() + b) * sh
+	return p.scale[o : o+sh]
+}
+
+// toHalf rounds v to the nearest IEEE half, the largest finite one where
+// it would overflow (a block scale or minimum of weights past ±65504·127
+// saturates rather than turn the block into infinities), and returns it
+// with its value.
+func toHalf(v float32) (uint16, float32) {
+	const maxHalf = 65504
+	h := f32ToF16(max(-maxHalf, min(maxHalf, v)))
+	return h, f16ToF32(h)
 }
 
 // qoff is the offset in a panel's bytes of the weight of row kk (along K)
@@ -143,8 +153,9 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 				for r := r0; r < r1; r++ {
 					amax = max(amax, abs32(pan[r*nr+c]))
 				}
-				s := amax / 127
-				sc[c] = s
+				// The weights are quantized against the scale as stored.
+				var s float32
+				sc[c], s = toHalf(amax / 127)
 				for r := r0; r < r1; r++ {
 					var v float64
 					if s > 0 {
@@ -163,8 +174,11 @@ func (p *Packed) encodePanel(q int, pan []float32) {
 				for r := r0; r < r1; r++ {
 					lo, hi = min(lo, pan[r*nr+c]), max(hi, pan[r*nr+c])
 				}
-				s := (hi - lo) / 15
-				sc[c], sc[nr+c] = s, lo
+				// The weights are quantized against the scale and the
+				// minimum as stored.
+				var s float32
+				sc[nr+c], lo = toHalf(lo)
+				sc[c], s = toHalf((hi - lo) / 15)
 				for r := r0; r < r1; r++ {
 					var v float64
 					if s > 0 {
@@ -196,17 +210,17 @@ func (p *Packed) rowQuant(i int, dst []float32) {
 	q, c := i/nr, i%nr
 	src := p.qpanel(q)
 	nb := p.blocks()
-	sf := p.format.scaleFloats()
+	sh := p.format.scaleHalves()
 	for kk := range dst {
-		o := (q*nb+kk/qblock)*sf + c
+		o := (q*nb+kk/qblock)*sh + c
 		switch p.format {
 		case FP16:
 			dst[kk] = f16ToF32(binary.LittleEndian.Uint16(src[2*(kk*nr+c):]))
 		case INT8:
-			dst[kk] = float32(int(src[qoff(INT8, kk, c)])-128) * p.scale[o]
+			dst[kk] = float32(int(src[qoff(INT8, kk, c)])-128) * f16ToF32(p.scale[o])
 		case INT4:
 			b := src[qoff(INT4, kk, c)] >> (4 * (c / 16))
-			dst[kk] = float32(float32(b&15)*p.scale[o]) + p.scale[o+nr]
+			dst[kk] = float32(float32(b&15)*f16ToF32(p.scale[o])) + f16ToF32(p.scale[o+nr])
 		}
 	}
 	runtime.KeepAlive(p)

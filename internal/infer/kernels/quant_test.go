@@ -253,8 +253,8 @@ func TestQuantBytes(t *testing.T) {
 		want int64
 	}{
 		{FP16, fp32 / 2},
-		{INT8, fp32/4 + fp32/32},
-		{INT4, fp32/8 + 2*fp32/32},
+		{INT8, fp32/4 + fp32/64}, // a half per 32 weights: 2 bytes per 128
+		{INT4, fp32/8 + 2*fp32/64},
 	} {
 		if got := PackAs(w, n, k, c.f).Bytes(); got != c.want {
 			t.Errorf("%s Bytes() = %d, want %d", c.f, got, c.want)
