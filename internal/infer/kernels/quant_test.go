@@ -310,3 +310,32 @@ func TestQuantizeRowPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantScaleRange packs blocks whose scale or minimum lies outside a
+// half's range: huge weights saturate to finite values of the right sign
+// rather than infinities, and weights too small for a half's scale come
+// back as zeros (INT4: the minimum) rather than NaNs.
+func TestQuantScaleRange(t *testing.T) {
+	const k = 64
+	for _, f := range []Format{INT8, INT4} {
+		for _, mag := range []float32{1e9, -1e9, 1e-12} {
+			w := make([]float32, k)
+			for i := range w {
+				w[i] = mag * float32(i%7+1) / 7
+			}
+			row := make([]float32, k)
+			PackAs(w, 1, k, f).Row(0, row)
+			for i, v := range row {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("%s weights %g: row[%d] = %v", f, mag, i, v)
+				}
+				if mag > 1 && v <= 0 || mag < -1 && v >= 0 {
+					t.Fatalf("%s weights %g: row[%d] = %v, wrong sign", f, mag, i, v)
+				}
+				if mag > 0 && mag < 1 && math.Abs(float64(v)) > 1e-6 {
+					t.Fatalf("%s weights %g: row[%d] = %v, want about 0", f, mag, i, v)
+				}
+			}
+		}
+	}
+}
