@@ -239,11 +239,23 @@ func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *m
 	var most int64
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	for {
+	for n := 0; ; n++ {
 		if vals, err := scrape.Sample(rctx); err == nil {
 			if v, ok := monitor.Lookup(vals, kvUsedMetric); ok {
 				most = max(most, int64(v))
 			}
+		}
+		// The first scrapes go back to back: a short request on a small
+		// model holds its blocks for a millisecond or two, which scrapes
+		// 2 ms apart missed in a run of tries; a long one is then
+		// sampled every 2 ms rather than loading the engine with scrapes.
+		if n < kvBurstScrapes {
+			select {
+			case failed := <-done:
+				return most, failed
+			default:
+			}
+			continue
 		}
 		select {
 		case failed := <-done:
@@ -252,6 +264,10 @@ func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *m
 		}
 	}
 }
+
+// kvBurstScrapes is how many scrapes of a request kvDuring takes back to
+// back before it paces them.
+const kvBurstScrapes = 50
 
 // kvEstimate is the architecture's KV bytes per token, and how.
 func kvEstimate(e *MemoryEngine) (float64, string) {
