@@ -109,6 +109,8 @@ var (
 		"Scheduler steps run.", modelLabel, nil)
 	descKVUsed = prometheus.NewDesc("muaibench_kv_cache_bytes_used",
 		"KV cache bytes held by requests.", modelLabel, nil)
+	descKVReserved = prometheus.NewDesc("muaibench_kv_cache_bytes_reserved_total",
+		"KV cache bytes reserved by requests at admission.", modelLabel, nil)
 	descKVCap = prometheus.NewDesc("muaibench_kv_cache_bytes_capacity",
 		"KV cache pool size in bytes.", modelLabel, nil)
 	descKVRatio = prometheus.NewDesc("muaibench_kv_cache_usage_ratio",
@@ -124,7 +126,7 @@ type schedCollector struct{ s *Server }
 
 func (c schedCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRunning, descWaiting, descPrompt, descGen, descSteps,
-		descKVUsed, descKVCap, descKVRatio, descMaxSeqs, descWeightBytes} {
+		descKVUsed, descKVReserved, descKVCap, descKVRatio, descMaxSeqs, descWeightBytes} {
 		ch <- d
 	}
 }
@@ -142,6 +144,7 @@ func (c schedCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descGen, prometheus.CounterValue, float64(st.GenerationTokens))
 		g(descSteps, prometheus.CounterValue, float64(st.Steps))
 		g(descKVUsed, prometheus.GaugeValue, float64(st.KVUsedBytes))
+		g(descKVReserved, prometheus.CounterValue, float64(st.KVReservedBytes))
 		g(descKVCap, prometheus.GaugeValue, float64(st.KVCapacityBytes))
 		ratio := 0.0
 		if st.KVCapacityBytes > 0 {

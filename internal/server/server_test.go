@@ -338,6 +338,7 @@ func TestModelsHealthMetrics(t *testing.T) {
 		`muaibench_generation_tokens_total{model="fake"} 3`,
 		`muaibench_step_seconds_count{model="fake"} 3`,
 		`muaibench_kv_cache_bytes_used{model="fake"} 0`,
+		`muaibench_kv_cache_bytes_reserved_total{model="fake"} `,
 		`muaibench_kv_cache_bytes_capacity{model="fake"} `,
 		`muaibench_kv_cache_usage_ratio{model="fake"} 0`,
 		`muaibench_batch_size_bucket{model="fake",le="1"} 3`,

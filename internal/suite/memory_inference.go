@@ -143,8 +143,14 @@ func memSeriesMax(mon *monitor.Monitor, name string, from, to float64) int64 {
 func memMiB(b int64) float64 { return float64(b) / (1 << 20) }
 
 // kvUsedMetric is the embedded engine's KV gauge: bytes of the blocks
-// requests hold (reserved for prompt + max_tokens at admission).
-const kvUsedMetric = "muaibench_kv_cache_bytes_used"
+// requests hold (reserved for prompt + max_tokens at admission), and
+// kvReservedMetric its counter of the bytes reserved so far, whose
+// difference across one request gives that request's bytes even when it
+// ends between two scrapes of the gauge.
+const (
+	kvUsedMetric     = "muaibench_kv_cache_bytes_used"
+	kvReservedMetric = "muaibench_kv_cache_bytes_reserved_total"
+)
 
 // kvCache is M5: KV cache bytes per token, measured from the engine's
 // metrics while one request of each of the plan's lengths runs, or
@@ -191,7 +197,8 @@ func (o *MemoryOptions) kvCache(ctx context.Context, e *MemoryEngine, res *repor
 	switch {
 	case len(perToken) > 0:
 		kv.BytesPerToken = memMedian(perToken)
-		kv.Basis = fmt.Sprintf("engine metrics: %s while one request of each length ran, over its %d-token blocks", kvUsedMetric, max(e.KVBlockTokens, 1))
+		kv.Basis = fmt.Sprintf("engine metrics: %s while one request of each length ran (or %s's growth across it), over its %d-token blocks",
+			kvUsedMetric, kvReservedMetric, max(e.KVBlockTokens, 1))
 		if est > 0 {
 			kv.Basis += fmt.Sprintf("; the architecture gives %.0f (%s)", est, estBasis)
 		}
@@ -220,10 +227,20 @@ func (o *MemoryOptions) kvCache(ctx context.Context, e *MemoryEngine, res *repor
 }
 
 // kvDuring runs one request and scrapes the KV gauge while it runs,
-// returning the most bytes in use seen, or why the request failed.
+// returning the most bytes in use seen, or the growth of the reserved
+// bytes counter across it where the engine has one and that is more, or
+// why the request failed.
 func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *monitor.Engine, in, out, index int) (int64, string) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	reserved := func() (float64, bool) {
+		vals, err := scrape.Sample(ctx)
+		if err != nil {
+			return 0, false
+		}
+		return monitor.Lookup(vals, kvReservedMetric)
+	}
+	before, counts := reserved()
 	done := make(chan string, 1)
 	go func() {
 		rec, err := o.request(rctx, e, in, out, 1000+index)
@@ -249,19 +266,24 @@ func (o *MemoryOptions) kvDuring(ctx context.Context, e *MemoryEngine, scrape *m
 		// model holds its blocks for a millisecond or two, which scrapes
 		// 2 ms apart missed in a run of tries; a long one is then
 		// sampled every 2 ms rather than loading the engine with scrapes.
+		var failed string
 		if n < kvBurstScrapes {
 			select {
-			case failed := <-done:
-				return most, failed
+			case failed = <-done:
 			default:
+				continue
 			}
-			continue
+		} else {
+			select {
+			case failed = <-done:
+			case <-tick.C:
+				continue
+			}
 		}
-		select {
-		case failed := <-done:
-			return most, failed
-		case <-tick.C:
+		if after, ok := reserved(); counts && ok && after > before {
+			most = max(most, int64(after-before))
 		}
+		return most, failed
 	}
 }
 

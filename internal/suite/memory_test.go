@@ -227,22 +227,30 @@ func TestMemoryLeakDetection(t *testing.T) {
 }
 
 // kvServer serves /metrics with muaibench_kv_cache_bytes_used set while
-// a request runs, as the embedded engine reports it: whole blocks
-// reserved for prompt + max_tokens at admission.
-func kvServer(t *testing.T, perToken int64, block int, expose bool) (*httptest.Server, *memClient) {
-	var used atomic.Int64
+// a request runs and muaibench_kv_cache_bytes_reserved_total counting,
+// as the embedded engine reports them: whole blocks reserved for prompt +
+// max_tokens at admission. An instant request holds its blocks for no
+// time at all: only the counter shows it.
+func kvServer(t *testing.T, perToken int64, block int, expose, instant bool) (*httptest.Server, *memClient) {
+	var used, reserved atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !expose {
 			fmt.Fprintln(w, "# TYPE other_gauge gauge\nother_gauge 1")
 			return
 		}
 		fmt.Fprintf(w, "# TYPE muaibench_kv_cache_bytes_used gauge\nmuaibench_kv_cache_bytes_used{model=\"m\"} %d\n", used.Load())
+		fmt.Fprintf(w, "# TYPE muaibench_kv_cache_bytes_reserved_total counter\nmuaibench_kv_cache_bytes_reserved_total{model=\"m\"} %d\n", reserved.Load())
 		fmt.Fprintln(w, "# TYPE muaibench_kv_cache_bytes_capacity gauge\nmuaibench_kv_cache_bytes_capacity{model=\"m\"} 1e9")
 	}))
 	t.Cleanup(srv.Close)
 	c := &memClient{onDo: func(ctx context.Context, req engine.Request) {
 		in, _ := strconv.Atoi(req.Prompt)
-		used.Store(int64((in+req.MaxTokens+block-1)/block*block) * perToken)
+		n := int64((in+req.MaxTokens+block-1)/block*block) * perToken
+		reserved.Add(n)
+		if instant {
+			return
+		}
+		used.Store(n)
 		select { // long enough for several scrapes
 		case <-time.After(60 * time.Millisecond):
 		case <-ctx.Done():
@@ -255,9 +263,10 @@ func kvServer(t *testing.T, perToken int64, block int, expose bool) (*httptest.S
 func TestMemoryKVCache(t *testing.T) {
 	const perToken = 73728 // gpt2: 2 × 12 × 12 × 64 × 4
 	layout := &config.KVLayout{Layers: 12, KVHeads: 12, HeadDim: 64, BytesPerValue: 4}
-	for _, expose := range []bool{true, false} {
-		t.Run(fmt.Sprintf("metrics=%v", expose), func(t *testing.T) {
-			srv, client := kvServer(t, perToken, 16, expose)
+	for _, tc := range []struct{ expose, instant bool }{{true, false}, {true, true}, {false, false}} {
+		expose := tc.expose
+		t.Run(fmt.Sprintf("metrics=%v/instant=%v", expose, tc.instant), func(t *testing.T) {
+			srv, client := kvServer(t, perToken, 16, expose, tc.instant)
 			cfg := memConfig()
 			cfg.Benchmark.Latency.InputLengths = []int{128, 512, 1024}
 			cfg.Benchmark.Latency.OutputLengths = []int{64, 128, 256}
@@ -393,7 +402,7 @@ func TestMemoryLeakWarmupWaitsForSteadyMemory(t *testing.T) {
 
 // A length the engine refuses gets a note, not a failed run.
 func TestMemoryKVCacheRefusedLength(t *testing.T) {
-	srv, client := kvServer(t, 1024, 16, true)
+	srv, client := kvServer(t, 1024, 16, true, false)
 	client.maxPrompt = 1024
 	cfg := memConfig()
 	cfg.Benchmark.Latency.InputLengths = []int{128, 1024}

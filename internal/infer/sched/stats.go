@@ -14,11 +14,16 @@ type Stats struct {
 	Steps           int64
 	KVUsedBytes     int64
 	KVCapacityBytes int64
+	// KVReservedBytes counts the KV cache bytes requests have reserved
+	// at admission so far: one request's share is its difference across
+	// the request, however briefly it held them.
+	KVReservedBytes int64
 }
 
 type counters struct {
 	running, waiting         atomic.Int64
 	prompt, generated, steps atomic.Int64
+	kvReserved               atomic.Int64
 }
 
 // publish updates the gauges read by Stats; called by the loop.
@@ -37,5 +42,6 @@ func (s *Scheduler) Stats() Stats {
 		Steps:            s.stats.steps.Load(),
 		KVUsedBytes:      s.pool.UsedBytes(),
 		KVCapacityBytes:  s.pool.CapacityBytes(),
+		KVReservedBytes:  s.stats.kvReserved.Load(),
 	}
 }

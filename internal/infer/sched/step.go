@@ -166,9 +166,11 @@ func (s *Scheduler) admit(budget int) {
 		if budget <= 0 || len(s.running) >= s.opts.MaxSeqs {
 			break
 		}
+		held := len(sq.cache.Blocks)
 		if !sq.cache.Reserve(len(sq.req.Prompt) + sq.req.MaxTokens) {
 			break // FCFS: wait for blocks to come back
 		}
+		s.stats.kvReserved.Add(int64(len(sq.cache.Blocks)-held) * s.pool.BlockBytes())
 		s.waiting[0] = nil
 		s.waiting = s.waiting[1:]
 		sq.n = min(len(sq.hist), s.opts.PrefillChunk, budget)

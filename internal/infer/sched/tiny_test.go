@@ -57,7 +57,18 @@ func tinyBatchedEqualsUnbatched(t *testing.T, temp float64) {
 			}
 			out = append(out, r.tokens)
 		}
-		return out, s.Stats()
+		st := s.Stats()
+		// Every request reserved its prompt + max_tokens in whole blocks.
+		pool := s.Pool()
+		var want int64
+		for i := range 6 {
+			n := 1 + i*2%10 + 4 + 3*i
+			want += int64((n+pool.BlockTokens()-1)/pool.BlockTokens()) * pool.BlockBytes()
+		}
+		if st.KVReservedBytes != want {
+			t.Errorf("KV bytes reserved: %d, want %d", st.KVReservedBytes, want)
+		}
+		return out, st
 	}
 	batched, bst := run(Options{})
 	single, sst := run(Options{NoBatching: true})
