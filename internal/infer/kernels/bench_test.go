@@ -258,7 +258,7 @@ func BenchmarkPackX(b *testing.B) {
 			b.SetBytes(int64(4 * m * k))
 			cpu0 := processCPU()
 			for b.Loop() {
-				packX(xp, x, m, k, mr, 0, nb)
+				packX(xp, x, k, m, k, mr, 0, nb)
 			}
 			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N*m*k)*1e9, "cpu-ns/float")
 		})

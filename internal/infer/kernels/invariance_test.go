@@ -125,3 +125,71 @@ func TestMatVecsMatchesMatMul(t *testing.T) {
 		}
 	}
 }
+
+// TestMatVecColsMatchesMatMul checks that MatVecCols, over any panel
+// range (groups of four cut anywhere, a partial last panel), gives those
+// columns bitwise what MatMul gives, touches no other column, and
+// refuses a range off a panel boundary.
+func TestMatVecColsMatchesMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const n, k = 7*32 + 5, 130
+	for _, f := range []Format{FP32, FP16, INT8, INT4} {
+		w := PackAs(randSlice(r, n*k), n, k, f)
+		x, bias := randSlice(r, k), randSlice(r, n)
+		for _, im := range impls {
+			t.Run(fmt.Sprintf("%s/%s", f, im.name), func(t *testing.T) {
+				withImpl(im, func() {
+					want := make([]float32, n)
+					MatMul(want, x, 1, w, bias)
+					for _, cut := range [][2]int{{0, n}, {0, 32}, {32, 96}, {96, 224}, {64, n}, {224, n}, {32, 32}} {
+						got := make([]float32, n)
+						for j := range got {
+							got[j] = -7
+						}
+						MatVecCols(got, x, w, bias, cut[0], cut[1])
+						for j := range n {
+							if in := j >= cut[0] && j < cut[1]; in && got[j] != want[j] || !in && got[j] != -7 {
+								t.Fatalf("cols %v: out[%d] = %g, want %g (MatMul) inside the range and -7 outside", cut, j, got[j], want[j])
+							}
+						}
+					}
+				})
+			})
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: MatVecCols(16, 64) did not panic", f)
+				}
+			}()
+			MatVecCols(make([]float32, n), x, w, bias, 16, 64)
+		}()
+	}
+}
+
+// TestMatMulStridedMatchesCopy checks that MatMulStrided over columns of
+// a wider matrix gives bitwise what MatMul gives over a copy of them, on
+// every path and format, one row or many.
+func TestMatMulStridedMatchesCopy(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	const n, k, ldx, at = 70, 96, 250, 130 // x is columns [130, 226) of [m][250]
+	for _, f := range []Format{FP32, FP16, INT8, INT4} {
+		w := PackAs(randSlice(r, n*k), n, k, f)
+		bias := randSlice(r, n)
+		for _, im := range impls {
+			for _, m := range []int{1, 2, 13} {
+				wide := randSlice(r, m*ldx)
+				x := make([]float32, m*k)
+				for i := range m {
+					copy(x[i*k:(i+1)*k], wide[i*ldx+at:])
+				}
+				want, got := make([]float32, m*n), make([]float32, m*n)
+				matMul(im, want, x, m, w, bias)
+				matMulStrided(im, got, wide[at:], ldx, m, w, bias)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s/%s/m=%d: strided %v, want %v (MatMul of a copy)", f, im.name, m, got, want)
+				}
+			}
+		}
+	}
+}

@@ -13,9 +13,23 @@ func MatMul(out, x []float32, m int, w *Packed, bias []float32) {
 	matMul(cur(), out, x, m, w, bias)
 }
 
+// MatMulStrided is MatMul for x's rows ldx ≥ K apart: x[i][k] is
+// x[i·ldx+k], so that the columns of a wider matrix serve as x without a
+// copy. Each row's result is bitwise MatMul's for that row alone.
+func MatMulStrided(out, x []float32, ldx, m int, w *Packed, bias []float32) {
+	if ldx < w.K {
+		panic("kernels: MatMulStrided: ldx is less than K")
+	}
+	matMulStrided(cur(), out, x, ldx, m, w, bias)
+}
+
 func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
+	matMulStrided(im, out, x, w.K, m, w, bias)
+}
+
+func matMulStrided(im *impl, out, x []float32, ldx, m int, w *Packed, bias []float32) {
 	n, k := w.N, w.K
-	if len(x) < m*k || len(out) < m*n || (bias != nil && len(bias) < n) {
+	if m > 0 && len(x) < (m-1)*ldx+k || len(out) < m*n || (bias != nil && len(bias) < n) {
 		panic("kernels: MatMul: slice too short for the shapes")
 	}
 	if m <= 0 || n == 0 {
@@ -30,17 +44,17 @@ func matMul(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	}
 	switch w.format {
 	case FP16:
-		matMulQuant(im, out, x, m, w, bias)
+		matMulQuant(im, out, x, ldx, m, w, bias)
 		return
 	case INT8, INT4:
-		matMulInt(im, out, x, m, w, bias)
+		matMulInt(im, out, x, ldx, m, w, bias)
 		return
 	}
 	mr := im.mr
 	nb := (m + mr - 1) / mr
 	buf := getScratch(nb * mr * k)
 	xp := *buf
-	parallelFor(nb, 1, func(lo, hi int) { packX(xp, x, m, k, mr, lo, hi) })
+	parallelFor(nb, 1, func(lo, hi int) { packX(xp, x, ldx, m, k, mr, lo, hi) })
 	parallelFor(w.panels(), 1, func(lo, hi int) { gemmPanels(im, out, xp, m, w, bias, lo, hi) })
 	scratch.Put(buf)
 }
@@ -83,50 +97,78 @@ func matVecs(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float
 	for i, w := range ws {
 		first[i+1] = first[i] + w.panels()
 	}
-	isInt := ws[0].format == INT8 || ws[0].format == INT4
 	// One chunk per thread: each thread streams one run of panels. Cut
 	// into four chunks per thread, each starting a cold stream, a decode
 	// step's products read memory about a sixth slower at full bandwidth;
 	// a thread done first stealing the other's last panels one group at a
 	// time was slower still.
-	parallelForChunks(first[len(ws)], 4, 1, func(lo, hi int) {
-		// A thread's stream starts cold, each line a trip to memory until
-		// the prefetchers catch on: ask for its first lines at once, then
-		// quantize x while they come (each thread its own copy of the
-		// same integers) rather than on the caller while the others wait.
-		// Measured on one token's INT8 products at 55-62 GB/s, paired
-		// runs: quantizing in the loop read 69% → 73% of the bandwidth,
-		// the prefetch another 1.8 points (and FP16 2.6) when it was 32
-		// KiB; see startPrefetch for why it is less now.
-		i, _ := slices.BinarySearch(first, lo+1)
-		i--
-		ws[i].prefetch(lo-first[i], startPrefetch)
-		var r *qrows
-		if isInt {
-			// The matrices share K, so one quantized x serves them all.
-			nb := ws[0].blocks()
-			r = getQRows(1, nb*qblock, nb)
-			defer qrowsScratch.Put(r)
-			r.quantizeRow(im, 0, x, ws[0].K, nb)
+	parallelForChunks(first[len(ws)], 4, 1, func(lo, hi int) { matVecRun(im, outs, x, ws, bias, first, lo, hi) })
+}
+
+// MatVecCols computes columns [j0, j1) of out = x·Wᵀ + bias for one row
+// x on the calling goroutine alone, for a caller that splits a decode
+// step's work over its threads itself. j0 must be a multiple of 32 and j1
+// one too, or N. Each output is bitwise what MatMul gives.
+func MatVecCols(out, x []float32, w *Packed, bias []float32, j0, j1 int) {
+	if j0 < 0 || j0 > j1 || j1 > w.N || j0%nr != 0 || j1%nr != 0 && j1 != w.N {
+		panic("kernels: MatVecCols: columns out of range or off a panel boundary")
+	}
+	if len(x) < w.K || len(out) < w.N || (bias != nil && len(bias) < w.N) {
+		panic("kernels: MatVecCols: slice too short for the shapes")
+	}
+	if j0 == j1 {
+		return
+	}
+	outs, ws, first := [1][]float32{out}, [1]*Packed{w}, [2]int{0, w.panels()}
+	matVecRun(cur(), outs[:], x, ws[:], bias, first[:], j0/nr, (j1+nr-1)/nr)
+	runtime.KeepAlive(w)
+}
+
+// matVecRun computes panels [lo, hi) of matVecs's one range (first[i] is
+// ws[i]'s panel 0 in it) on the calling goroutine.
+func matVecRun(im *impl, outs [][]float32, x []float32, ws []*Packed, bias []float32, first []int, lo, hi int) {
+	// A thread's stream starts cold, each line a trip to memory until
+	// the prefetchers catch on: ask for its first lines at once, then
+	// quantize x while they come (each thread its own copy of the
+	// same integers) rather than on the caller while the others wait.
+	// Measured on one token's INT8 products at 55-62 GB/s, paired
+	// runs: quantizing in the loop read 69% → 73% of the bandwidth,
+	// the prefetch another 1.8 points (and FP16 2.6) when it was 32
+	// KiB; see startPrefetch for why it is less now.
+	i, _ := slices.BinarySearch(first, lo+1)
+	i--
+	ws[i].prefetch(lo-first[i], startPrefetch)
+	var r *qrows
+	if f := ws[0].format; f == INT8 || f == INT4 {
+		// The matrices share K, so one quantized x serves them all.
+		nb := ws[0].blocks()
+		r = getQRows(1, nb*qblock, nb)
+		defer qrowsScratch.Put(r)
+		r.quantizeRow(im, 0, x, ws[0].K, nb)
+	}
+	for ; i < len(ws) && first[i] < hi; i++ {
+		w, b := ws[i], []float32(nil)
+		if i == 0 {
+			b = bias
 		}
-		for ; i < len(ws) && first[i] < hi; i++ {
-			w, b := ws[i], []float32(nil)
-			if i == 0 {
-				b = bias
-			}
-			a, z := max(lo, first[i])-first[i], min(hi, first[i+1])-first[i]
-			switch w.format {
-			case FP32:
-				gemvPanels(im, outs[i], x, w, b, a, z)
-			case FP16:
-				gemvF16Panels(im, outs[i], x, w, b, a, z)
-			default:
-				for q := a; q < z; q += intGroup {
-					intPanels(im, outs[i], r, 0, w, b, q, min(intGroup, z-q))
-				}
-			}
+		a, z := max(lo, first[i])-first[i], min(hi, first[i+1])-first[i]
+		vecPanels(im, outs[i], x, r, w, b, a, z)
+	}
+}
+
+// vecPanels computes panels [lo, hi) of out = x·Wᵀ + bias for one row x,
+// quantized in r for the integer formats.
+func vecPanels(im *impl, out, x []float32, r *qrows, w *Packed, bias []float32, lo, hi int) {
+	switch w.format {
+	case FP32:
+		gemvPanels(im, out, x, w, bias, lo, hi)
+	case FP16:
+		gemvF16Panels(im, out, x, w, bias, lo, hi)
+	default:
+		for q := lo; q < hi; q += intGroup {
+			intPanels(im, out, r, 0, w, bias, q, min(intGroup, hi-q))
 		}
-	})
+	}
 }
 
 // gemvPanels computes panels [lo, hi) of out = x·Wᵀ + bias for one row x.
@@ -215,9 +257,9 @@ func gemmBlock(im *impl, out, xp []float32, m int, w *Packed, pan *float32, bias
 	}
 }
 
-// packX copies row blocks [lo, hi) of x ([m][k]) into xp as [k][mr] blocks,
-// zero-filling rows past m.
-func packX(xp, x []float32, m, k, mr, lo, hi int) {
+// packX copies row blocks [lo, hi) of x ([m][k], rows ldx apart) into xp
+// as [k][mr] blocks, zero-filling rows past m.
+func packX(xp, x []float32, ldx, m, k, mr, lo, hi int) {
 	for blk := lo; blk < hi; blk++ {
 		dst := xp[blk*mr*k : (blk+1)*mr*k]
 		rows := min(mr, m-blk*mr)
@@ -230,7 +272,7 @@ func packX(xp, x []float32, m, k, mr, lo, hi int) {
 		i := 0
 		for ; i+4 <= rows; i += 4 {
 			r := blk*mr + i
-			x0, x1, x2, x3 := x[r*k:r*k+k], x[(r+1)*k:(r+1)*k+k], x[(r+2)*k:(r+2)*k+k], x[(r+3)*k:(r+3)*k+k]
+			x0, x1, x2, x3 := x[r*ldx:r*ldx+k], x[(r+1)*ldx:(r+1)*ldx+k], x[(r+2)*ldx:(r+2)*ldx+k], x[(r+3)*ldx:(r+3)*ldx+k]
 			for kk := range k {
 				d := dst[kk*mr+i : kk*mr+i+4 : kk*mr+i+4]
 				d[0], d[1], d[2], d[3] = x0[kk], x1[kk], x2[kk], x3[kk]
@@ -238,7 +280,7 @@ func packX(xp, x []float32, m, k, mr, lo, hi int) {
 		}
 		for ; i < rows; i++ {
 			r := blk*mr + i
-			for kk, v := range x[r*k : r*k+k] {
+			for kk, v := range x[r*ldx : r*ldx+k] {
 				dst[kk*mr+i] = v
 			}
 		}

@@ -105,7 +105,7 @@ const intGroup = 4
 // row, so that a group's weights are read from memory once per call and
 // from cache for the rows after the first. A row's result comes from the
 // same kernel calls whatever m is.
-func matMulInt(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
+func matMulInt(im *impl, out, x []float32, ldx, m int, w *Packed, bias []float32) {
 	n, k, nb := w.N, w.K, w.blocks()
 	r := getQRows(m, nb*qblock, nb)
 	defer qrowsScratch.Put(r)
@@ -114,7 +114,7 @@ func matMulInt(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
 	} else {
 		parallelFor(m, 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				r.quantizeRow(im, i, x[i*k:(i+1)*k], k, nb)
+				r.quantizeRow(im, i, x[i*ldx:i*ldx+k], k, nb)
 			}
 		})
 	}

@@ -10,13 +10,13 @@ import (
 // and run through the FP32 gemm tiles. Every route widens a weight to the
 // same bits and sums it in the same FMA chain, so a row's result does not
 // depend on m.
-func matMulQuant(im *impl, out, x []float32, m int, w *Packed, bias []float32) {
+func matMulQuant(im *impl, out, x []float32, ldx, m int, w *Packed, bias []float32) {
 	k := w.K
 	mr := im.mr
 	nb := (m + mr - 1) / mr
 	xbuf := getScratch(nb * mr * k)
 	xp := *xbuf
-	parallelFor(nb, 1, func(lo, hi int) { packX(xp, x, m, k, mr, lo, hi) })
+	parallelFor(nb, 1, func(lo, hi int) { packX(xp, x, ldx, m, k, mr, lo, hi) })
 	parallelFor(w.panels(), 1, func(lo, hi int) {
 		buf := getPanel(k * nr)
 		pan := *buf

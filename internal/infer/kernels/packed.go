@@ -8,6 +8,11 @@ import (
 // nr is the number of output features in one panel of a Packed.
 const nr = 32
 
+// PanelCols is the number of output features in one panel of a Packed:
+// the unit MatVecCols splits a product's columns in. It is a multiple of
+// every SIMD path's vector width.
+const PanelCols = nr
+
 // Packed is a weight matrix of a Linear layer y = x·Wᵀ + b with N output
 // features and K input features, laid out for the kernels. Large ones live
 // outside the Go heap until the *Packed is collected or freed, so a Packed
