@@ -19,6 +19,9 @@ type GPT2 struct {
 	w       *Weights
 	shape   Shape
 	kvCache kernels.Format // FP32 or FP16
+	// halves says whether a decode step can run in halves (decodeBlock):
+	// each half's share of every product starts and ends on a panel.
+	halves bool
 
 	mu     sync.Mutex // serialises Forward, guards buf and timing
 	buf    buffers
@@ -40,7 +43,7 @@ func New(w *Weights, opts ...Option) (*GPT2, error) {
 	if w.WTE == nil || len(w.Blocks) != w.Shape.Layers {
 		return nil, fmt.Errorf("gpt2: weights are incomplete for shape %s", w.Shape.Name)
 	}
-	return &GPT2{w: w, shape: w.Shape, kvCache: o.kvCache}, nil
+	return &GPT2{w: w, shape: w.Shape, kvCache: o.kvCache, halves: w.Shape.splitsOnPanels()}, nil
 }
 
 // NewSynthetic returns a GPT-2 model of the given shape with

@@ -76,7 +76,8 @@ func (g *GPT2) attend(sc *attnScratch, q Seq, row0, l, h0, h1 int) {
 		r, pos := row0+j, c.Len+j
 		for h := h0; h < h1; h++ {
 			qs := sc.q[(h-h0)*d : (h-h0+1)*d]
-			for x, v := range b.qkv[r*3*e+h*d : r*3*e+h*d+d] {
+			at := r*3*e + s.qkvAt(0, h)
+			for x, v := range b.qkv[at : at+d] {
 				qs[x] = v * scale
 			}
 		}

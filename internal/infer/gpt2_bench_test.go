@@ -297,11 +297,13 @@ func BenchmarkDecodeLinears(b *testing.B) {
 			bw := &w.Blocks[l]
 			kernels.MatMul(out, x, 1, bw.Attn, bw.AttnBias)
 			spin()
-			kernels.MatMul(out, x, 1, bw.AttnProj, bw.AttnProjBias)
+			kernels.MatMul(out, x, 1, bw.AttnProj[0], bw.AttnProjBias)
+			kernels.MatMul(out, x, 1, bw.AttnProj[1], nil)
 			spin()
 			kernels.MatMul(out, x, 1, bw.FC, bw.FCBias)
 			spin()
-			kernels.MatMul(out, x, 1, bw.FCProj, bw.FCProjBias)
+			kernels.MatMul(out, x, 1, bw.FCProj[0], bw.FCProjBias)
+			kernels.MatMul(out, x, 1, bw.FCProj[1], nil)
 			spin()
 		}
 	}
@@ -513,9 +515,9 @@ func benchPhases(b *testing.B, f, kv kernels.Format) {
 	for l := range w.Blocks {
 		bl := &w.Blocks[l]
 		bytes[phaseQKV] += bl.Attn.Bytes()
-		bytes[phaseProj] += bl.AttnProj.Bytes()
+		bytes[phaseProj] += bl.AttnProj[0].Bytes() + bl.AttnProj[1].Bytes()
 		bytes[phaseFC] += bl.FC.Bytes()
-		bytes[phaseFCProj] += bl.FCProj.Bytes()
+		bytes[phaseFCProj] += bl.FCProj[0].Bytes() + bl.FCProj[1].Bytes()
 	}
 	bytes[phaseLogits] = w.WTE.Bytes()
 	for ph, name := range phaseNames {

@@ -12,9 +12,16 @@ type buffers struct {
 	x    []float32 // [M][E] residual stream
 	h    []float32 // [M][E] LayerNorm output, then attention output
 	t    []float32 // [M][E] projection output before the residual add
-	qkv  []float32 // [M][3E]
+	t1   []float32 // [M][E] its second half's part (see splitProduct)
+	qkv  []float32 // [M][3E] in Shape.qkvAt's order
 	fc   []float32 // [M][4E]
 	rows []int     // [len(batch)] first activation row of each sequence
+
+	// A decode step in halves (see decodeBlock) has each half's LayerNorm
+	// output and product part to itself.
+	halfLN, halfOut [2][]float32 // [E]
+	halfAttn        [2]*attnScratch
+	halfProd        [2]kernels.Shared // each half's last product
 
 	last   []float32  // [G][E] the last token of each sequence that wants logits
 	narrow []Seq      // [G] the last block's batch: those last tokens alone
@@ -48,6 +55,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 	b.x = grow(b.x, m*e)
 	b.h = grow(b.h, m*e)
 	b.t = grow(b.t, m*e)
+	b.t1 = grow(b.t1, m*e)
 	b.qkv = grow(b.qkv, m*3*e)
 	b.fc = grow(b.fc, m*4*e)
 	if cap(b.rows) < len(batch) {
@@ -71,8 +79,13 @@ func (g *GPT2) Forward(batch []Seq) error {
 	}
 
 	clk.lap(phaseEmbed)
+	halves := m == 1 && g.halves && kernels.Threads() <= 2
 	for l := range w.Blocks {
 		bw := &w.Blocks[l]
+		if halves {
+			g.decodeBlock(batch[0], l, &clk)
+			continue
+		}
 		// Attention sub-block.
 		g.layerNorm(b.h, b.x, m, bw.LN1Gamma, bw.LN1Beta)
 		clk.lap(phaseLayerNorm)
@@ -90,7 +103,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 		}
 		g.attention(batch, l)
 		clk.lap(phaseAttention)
-		kernels.MatMul(b.t, b.h, m, bw.AttnProj, bw.AttnProjBias)
+		g.splitProduct(b.h, e, s.headSplit()*s.HeadDim(), m, bw.AttnProj, bw.AttnProjBias)
 		clk.lap(phaseProj)
 		g.residual(b.x, b.t, m)
 		clk.lap(phaseAdd)
@@ -101,7 +114,7 @@ func (g *GPT2) Forward(batch []Seq) error {
 		clk.lap(phaseFC)
 		g.gelu(b.fc, m)
 		clk.lap(phaseGELU)
-		kernels.MatMul(b.t, b.fc, m, bw.FCProj, bw.FCProjBias)
+		g.splitProduct(b.fc, 4*e, 2*e, m, bw.FCProj, bw.FCProjBias)
 		clk.lap(phaseFCProj)
 		g.residual(b.x, b.t, m)
 		clk.lap(phaseAdd)
@@ -117,6 +130,111 @@ func (g *GPT2) Forward(batch []Seq) error {
 	clear(b.caches)
 	clk.lap(phaseLogits)
 	return nil
+}
+
+// splitProduct computes buf.t = (x₀·W₀ᵀ + bias) + x₁·W₁ᵀ for the m rows
+// of x ([m][k]), where x₀ is each row's first at features, x₁ the rest:
+// a product stored in halves along its input (see BlockWeights).
+func (g *GPT2) splitProduct(x []float32, k, at, m int, ws [2]*kernels.Packed, bias []float32) {
+	b := &g.buf
+	kernels.MatMulStrided(b.t, x, k, m, ws[0], bias)
+	kernels.MatMulStrided(b.t1, x[at:], k, m, ws[1], nil)
+	g.residual(b.t, b.t1, m)
+}
+
+// decodeBlock runs block l for a batch of one token in two halves, one
+// per thread of the kernels' pool, split by heads: each half normalises
+// the residual stream itself, computes its heads' queries, keys and
+// values (one run of Attn), stores its keys and values, attends, and
+// multiplies its heads' outputs by its part of AttnProj; then, after the
+// residual add, each computes half of the MLP's hidden features, their
+// GELU, and its part of FCProj. A block is two hand-offs between the
+// threads where running each product over both takes five, and each
+// thread streams its share of a block's weights without waiting for the
+// other; the halves' products are those of Forward's other path, added
+// in the same order, so logits are bitwise the same. Paired whole-decode
+// runs at full bandwidth (throwaway harness): INT8 0.78 → 0.84 of the
+// ceiling, INT4 0.75 → 0.79.
+//
+// Phase times (BenchmarkDecodePhases) are those of the first half's
+// thread; the wait for the other half counts as the residual add.
+func (g *GPT2) decodeBlock(q Seq, l int, clk *phaseClock) {
+	s, bw, b := g.shape, &g.w.Blocks[l], &g.buf
+	e, d, hs := s.Embd, s.HeadDim(), s.headSplit()
+	heads := [3]int{0, hs, s.Heads}
+	last := l == len(g.w.Blocks)-1
+	for t := range 2 {
+		b.halfLN[t] = grow(b.halfLN[t], e)
+		b.halfOut[t] = grow(b.halfOut[t], e)
+		if b.halfAttn[t] == nil {
+			b.halfAttn[t] = new(attnScratch)
+		}
+	}
+	lap := func(t int, p phase) {
+		if t == 0 {
+			clk.lap(p)
+		}
+	}
+	sh := &b.halfProd
+	sh[0].Reset()
+	sh[1].Reset()
+	kernels.ParallelFor(2, 1, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			sh[t].Claim()
+			h0, h1 := heads[t], heads[t+1]
+			ln := b.halfLN[t]
+			kernels.LayerNorm(ln, b.x[:e], bw.LN1Gamma, bw.LN1Beta, lnEps)
+			lap(t, phaseLayerNorm)
+			kernels.MatVecCols(b.qkv, ln, bw.Attn, bw.AttnBias, 3*h0*d, 3*h1*d)
+			lap(t, phaseQKV)
+			g.storeKVRow(q.Cache, q.Cache.Len, b.qkv, l, h0, h1)
+			lap(t, phaseStoreKV)
+			if last && q.Logits == nil {
+				// The last block's output is read only where logits are.
+				sh[t].Skip()
+				continue
+			}
+			g.attend(b.halfAttn[t], q, 0, l, h0, h1)
+			lap(t, phaseAttention)
+			bias := bw.AttnProjBias
+			if t == 1 {
+				bias = nil
+			}
+			sh[t].Run(b.halfOut[t], b.h[h0*d:h1*d], bw.AttnProj[t], bias)
+			sh[1-t].Help()
+			lap(t, phaseProj)
+		}
+	})
+	if last && q.Logits == nil {
+		return
+	}
+	kernels.Add(b.halfOut[0], b.halfOut[1])
+	kernels.Add(b.x[:e], b.halfOut[0])
+	clk.lap(phaseAdd)
+	sh[0].Reset()
+	sh[1].Reset()
+	kernels.ParallelFor(2, 1, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			sh[t].Claim()
+			ln, fc := b.halfLN[t], b.fc[t*2*e:(t+1)*2*e]
+			kernels.LayerNorm(ln, b.x[:e], bw.LN2Gamma, bw.LN2Beta, lnEps)
+			lap(t, phaseLayerNorm)
+			kernels.MatVecCols(b.fc, ln, bw.FC, bw.FCBias, t*2*e, (t+1)*2*e)
+			lap(t, phaseFC)
+			kernels.GELU(fc)
+			lap(t, phaseGELU)
+			bias := bw.FCProjBias
+			if t == 1 {
+				bias = nil
+			}
+			sh[t].Run(b.halfOut[t], fc, bw.FCProj[t], bias)
+			sh[1-t].Help()
+			lap(t, phaseFCProj)
+		}
+	})
+	kernels.Add(b.halfOut[0], b.halfOut[1])
+	kernels.Add(b.x[:e], b.halfOut[0])
+	clk.lap(phaseAdd)
 }
 
 // A phase is one kind of step of Forward, for phaseTimes.
@@ -205,30 +323,35 @@ func (g *GPT2) storeKV(batch []Seq, l int) {
 
 // storeKVRows is storeKV for activation rows [lo, hi).
 func (g *GPT2) storeKVRows(batch []Seq, l, lo, hi int) {
-	e, d, qkv, rows := g.shape.Embd, g.shape.HeadDim(), g.buf.qkv, g.buf.rows
+	e, rows := g.shape.Embd, g.buf.rows
 	for i, q := range batch {
-		c := q.Cache
-		bt := c.pool.blockTokens
 		for j := max(lo-rows[i], 0); j < min(len(q.Tokens), hi-rows[i]); j++ {
-			pos, r := c.Len+j, rows[i]+j
-			blk, t := c.Blocks[pos/bt], pos%bt
-			src := qkv[r*3*e : (r+1)*3*e]
-			if c.pool.Format() == kernels.FP16 {
-				k, v := c.pool.KHalf(blk, l), c.pool.VHalf(blk, l)
-				for h := range g.shape.Heads {
-					o := (h*bt + t) * d
-					kernels.ToF16(k[o:o+d], src[e+h*d:e+h*d+d])
-					kernels.ToF16(v[o:o+d], src[2*e+h*d:2*e+h*d+d])
-				}
-				continue
-			}
-			k, v := c.pool.K(blk, l), c.pool.V(blk, l)
-			for h := range g.shape.Heads {
-				o := (h*bt + t) * d
-				copy(k[o:o+d], src[e+h*d:e+h*d+d])
-				copy(v[o:o+d], src[2*e+h*d:2*e+h*d+d])
-			}
+			r := rows[i] + j
+			g.storeKVRow(q.Cache, q.Cache.Len+j, g.buf.qkv[r*3*e:(r+1)*3*e], l, 0, g.shape.Heads)
 		}
+	}
+}
+
+// storeKVRow stores the keys and values of heads [h0, h1) from src, one
+// row of the QKV product, as layer l's at position pos of c.
+func (g *GPT2) storeKVRow(c *SeqCache, pos int, src []float32, l, h0, h1 int) {
+	s := g.shape
+	d, bt := s.HeadDim(), c.pool.blockTokens
+	blk, t := c.Blocks[pos/bt], pos%bt
+	if c.pool.Format() == kernels.FP16 {
+		k, v := c.pool.KHalf(blk, l), c.pool.VHalf(blk, l)
+		for h := h0; h < h1; h++ {
+			o, ks, vs := (h*bt+t)*d, s.qkvAt(1, h), s.qkvAt(2, h)
+			kernels.ToF16(k[o:o+d], src[ks:ks+d])
+			kernels.ToF16(v[o:o+d], src[vs:vs+d])
+		}
+		return
+	}
+	k, v := c.pool.K(blk, l), c.pool.V(blk, l)
+	for h := h0; h < h1; h++ {
+		o, ks, vs := (h*bt+t)*d, s.qkvAt(1, h), s.qkvAt(2, h)
+		copy(k[o:o+d], src[ks:ks+d])
+		copy(v[o:o+d], src[vs:vs+d])
 	}
 }
 

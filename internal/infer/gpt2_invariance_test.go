@@ -9,9 +9,9 @@ import (
 
 // TestForwardBitwiseInvariant checks that a sequence's logits are bitwise
 // the same (==, not within a tolerance) however it is fed: prefilled whole
-// or in chunks of any size, decoded token by token, alone or in a batch
-// beside decodes and prefills of other sequences, on one goroutine or
-// several, on every kernel path and in every weight format. Seeded sampling then draws the same
+// or in chunks of any size, decoded token by token (in two halves, or
+// each product over three threads), alone or in a batch beside decodes
+// and prefills of other sequences, on one goroutine or several, on every kernel path and in every weight format. Seeded sampling then draws the same
 // tokens batched and unbatched.
 func TestForwardBitwiseInvariant(t *testing.T) {
 	tokens := testTokens(23, 9)
@@ -49,8 +49,17 @@ func forwardInvariant(t *testing.T, g *GPT2, name string, tokens []int) {
 			}
 			attnParallelWork = 1 << 30
 			pool := g.NewKVPool(1<<22, 4)
-			// want[p] is the logits after tokens[:p+1], decoded one by one.
+			// want[p] is the logits after tokens[:p+1], decoded one by
+			// one: on two threads, in halves (decodeBlock), and the same
+			// on three, each product spread over all of them.
+			defer kernels.SetThreads(kernels.Threads())
+			kernels.SetThreads(2)
 			want := run(t, g, pool, tokens, []int{1})
+			kernels.SetThreads(3)
+			for p, logits := range run(t, g, pool, tokens, []int{1}) {
+				requireEqual(t, fmt.Sprintf("decoded on three threads, after %d tokens", p+1), logits, want[p])
+			}
+			kernels.SetThreads(2)
 			chunkings := [][]int{{23}, {5}, {7, 1}, {2, 9, 1, 11}, {16, 3}}
 			for _, chunks := range chunkings {
 				got := run(t, g, pool, tokens, chunks)

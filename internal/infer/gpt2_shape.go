@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"github.com/muaibench/muaibench/internal/infer/kernels"
 	"slices"
 	"strings"
 )
@@ -52,6 +53,44 @@ func (s Shape) Validate() error {
 
 // HeadDim is the width of one attention head.
 func (s Shape) HeadDim() int { return s.Embd / s.Heads }
+
+// headSplit is the first head of the second of the two halves that a
+// decode step's work is split in (see BlockWeights).
+func (s Shape) headSplit() int { return s.Heads / 2 }
+
+// qkvAt is where head h's query (part 0), key (1) or value (2) starts in
+// a row of the QKV product: the first half's heads' queries, keys and
+// values, then the second half's.
+func (s Shape) qkvAt(part, h int) int {
+	d, a, n := s.HeadDim(), 0, s.headSplit()
+	if h >= n {
+		a, n = n, s.Heads-n
+	}
+	return (3*a + part*n + h - a) * d
+}
+
+// splitsOnPanels says whether both halves of a decode step have heads and
+// each half's share of the QKV and FC products starts on a panel of the
+// kernels (and on a SIMD vector, for GELU).
+func (s Shape) splitsOnPanels() bool {
+	p := kernels.PanelCols
+	return s.headSplit() > 0 && 3*s.headSplit()*s.HeadDim()%p == 0 && 2*s.Embd%p == 0
+}
+
+// qkvPerm maps each feature of a QKV row, in qkvAt's order, to the
+// checkpoint's (all queries, all keys, all values).
+func (s Shape) qkvPerm() []int {
+	d := s.HeadDim()
+	perm := make([]int, 3*s.Embd)
+	for part := range 3 {
+		for h := range s.Heads {
+			for i := range d {
+				perm[s.qkvAt(part, h)+i] = part*s.Embd + h*d + i
+			}
+		}
+	}
+	return perm
+}
 
 // Params is the number of parameters, with the LM head tied to the token
 // embedding.

@@ -34,16 +34,25 @@ type Weights struct {
 
 // BlockWeights are one transformer block's parameters. Linear layers are
 // y = x·Wᵀ + b with W packed as [out][in].
+//
+// A decode step is split in two halves by heads (see decodeHalves), and
+// the weights are laid out for it: Attn's output features are the q, k
+// and v of the first half's heads, then those of the second's
+// (Shape.qkvAt), so that each half's share is one run of memory, and
+// the products that follow a split, AttnProj and FCProj, are stored as
+// two matrices along their input, one per half. Every path computes
+// those two as (x₀·W₀ᵀ + b) + x₁·W₁ᵀ, so a token's logits stay bitwise
+// the same whether the halves run on two threads or not.
 type BlockWeights struct {
 	LN1Gamma, LN1Beta []float32
-	Attn              *kernels.Packed // [3·Embd][Embd]: q, k, v
-	AttnBias          []float32
-	AttnProj          *kernels.Packed // [Embd][Embd]
+	Attn              *kernels.Packed    // [3·Embd][Embd]: q, k, v by halves of the heads
+	AttnBias          []float32          // in Attn's order
+	AttnProj          [2]*kernels.Packed // [Embd][Embd], its input split at the second half's first head
 	AttnProjBias      []float32
 	LN2Gamma, LN2Beta []float32
 	FC                *kernels.Packed // [4·Embd][Embd]
 	FCBias            []float32
-	FCProj            *kernels.Packed // [Embd][4·Embd]
+	FCProj            [2]*kernels.Packed // [Embd][4·Embd], its input split in halves
 	FCProjBias        []float32
 }
 
@@ -52,7 +61,7 @@ func (w *Weights) Bytes() int64 {
 	n := w.WTE.Bytes() + 4*int64(len(w.WPE)+len(w.LNFGamma)+len(w.LNFBeta))
 	for i := range w.Blocks {
 		b := &w.Blocks[i]
-		n += b.Attn.Bytes() + b.AttnProj.Bytes() + b.FC.Bytes() + b.FCProj.Bytes()
+		n += b.Attn.Bytes() + b.AttnProj[0].Bytes() + b.AttnProj[1].Bytes() + b.FC.Bytes() + b.FCProj[0].Bytes() + b.FCProj[1].Bytes()
 		n += 4 * int64(len(b.LN1Gamma)+len(b.LN1Beta)+len(b.AttnBias)+len(b.AttnProjBias)+
 			len(b.LN2Gamma)+len(b.LN2Beta)+len(b.FCBias)+len(b.FCProjBias))
 	}
@@ -67,6 +76,7 @@ const (
 	layoutNK                            // [out][in] matrix, packed with kernels.Pack
 	layoutKN                            // Conv1D [in][out] matrix, packed with kernels.PackKN
 	layoutEmbedding                     // [vocab][embd], packed in parts into an Embedding
+	layoutKNSplit                       // Conv1D matrix packed as two, its input rows split at splitAt
 )
 
 // tensorSpec is one parameter: its Hugging Face name and shape, where it
@@ -78,6 +88,13 @@ type tensorSpec struct {
 	vec    *[]float32
 	packed **kernels.Packed
 	embed  **Embedding
+	// split and splitAt are where a layoutKNSplit matrix goes and the row
+	// of the checkpoint's [in][out] matrix its second part starts at.
+	split   *[2]*kernels.Packed
+	splitAt int
+	// perm, if set, reorders a vector or the output features of a matrix:
+	// the stored element i is the checkpoint's perm[i].
+	perm []int
 	// format is how a matrix or the embedding is stored.
 	format kernels.Format
 	// std is the normal initialisation's standard deviation; with std 0
@@ -121,6 +138,12 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 			*t.vec = make([]float32, n)
 			jobs = append(jobs, job{t: t, n: n, vec: *t.vec})
 			continue
+		case layoutKNSplit:
+			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) {
+				k, n, at := t.shape[0], t.shape[1], t.splitAt
+				t.split[0] = kernels.PackKNAs(d[:at*n], at, n, t.format)
+				t.split[1] = kernels.PackKNAs(d[at*n:], k-at, n, t.format)
+			}})
 		case layoutNK:
 			jobs = append(jobs, job{t: t, n: n, store: func(d []float32) { *t.packed = kernels.PackAs(d, t.shape[0], t.shape[1], t.format) }})
 		case layoutKN:
@@ -147,7 +170,9 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 	forEach(len(jobs), workers, func(worker, i int) {
 		j := jobs[i]
 		if j.vec != nil {
-			errs[i] = fill(j.t, j.vec, 0)
+			if errs[i] = fill(j.t, j.vec, 0); errs[i] == nil && j.t.perm != nil {
+				permute(j.vec, j.t.perm, make([]float32, len(j.vec)))
+			}
 			return
 		}
 		if scratch[worker] == nil {
@@ -155,6 +180,14 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 		}
 		dst := scratch[worker][:j.n]
 		if errs[i] = fill(j.t, dst, j.off); errs[i] == nil {
+			if p := j.t.perm; p != nil {
+				// A Conv1D matrix's rows are its inputs: reorder the
+				// outputs within each.
+				row := make([]float32, len(p))
+				for r := 0; r < len(dst); r += len(p) {
+					permute(dst[r:r+len(p)], p, row)
+				}
+			}
 			j.store(dst)
 		}
 	})
@@ -164,6 +197,15 @@ func buildWeights(specs []tensorSpec, fill fillFunc) error {
 		}
 	}
 	return nil
+}
+
+// permute reorders x so that x[i] becomes the old x[perm[i]], through tmp
+// (len(x) long).
+func permute(x []float32, perm []int, tmp []float32) {
+	copy(tmp, x)
+	for i, p := range perm {
+		x[i] = tmp[p]
+	}
 }
 
 // specs lists the architecture's parameters in checkpoint order, pointing
@@ -176,6 +218,7 @@ func (w *Weights) specs() []tensorSpec {
 	vec := func(name string, p *[]float32, n int, fill float32) tensorSpec {
 		return tensorSpec{name: name, shape: []int{n}, layout: layoutVector, vec: p, fill: fill}
 	}
+	perm := s.qkvPerm()
 	specs := []tensorSpec{
 		{name: "wte.weight", shape: []int{s.Vocab, e}, layout: layoutEmbedding, embed: &w.WTE, std: std, format: w.EmbedFormat},
 		{name: "wpe.weight", shape: []int{s.Context, e}, layout: layoutVector, vec: &w.WPE, std: std},
@@ -186,15 +229,15 @@ func (w *Weights) specs() []tensorSpec {
 		specs = append(specs,
 			vec(p+"ln_1.weight", &b.LN1Gamma, e, 1),
 			vec(p+"ln_1.bias", &b.LN1Beta, e, 0),
-			tensorSpec{name: p + "attn.c_attn.weight", shape: []int{e, 3 * e}, layout: layoutKN, packed: &b.Attn, format: w.Format, std: std},
-			vec(p+"attn.c_attn.bias", &b.AttnBias, 3*e, 0),
-			tensorSpec{name: p + "attn.c_proj.weight", shape: []int{e, e}, layout: layoutKN, packed: &b.AttnProj, format: w.Format, std: residStd},
+			tensorSpec{name: p + "attn.c_attn.weight", shape: []int{e, 3 * e}, layout: layoutKN, packed: &b.Attn, format: w.Format, std: std, perm: perm},
+			tensorSpec{name: p + "attn.c_attn.bias", shape: []int{3 * e}, layout: layoutVector, vec: &b.AttnBias, perm: perm},
+			tensorSpec{name: p + "attn.c_proj.weight", shape: []int{e, e}, layout: layoutKNSplit, split: &b.AttnProj, splitAt: s.headSplit() * s.HeadDim(), format: w.Format, std: residStd},
 			vec(p+"attn.c_proj.bias", &b.AttnProjBias, e, 0),
 			vec(p+"ln_2.weight", &b.LN2Gamma, e, 1),
 			vec(p+"ln_2.bias", &b.LN2Beta, e, 0),
 			tensorSpec{name: p + "mlp.c_fc.weight", shape: []int{e, 4 * e}, layout: layoutKN, packed: &b.FC, format: w.Format, std: std},
 			vec(p+"mlp.c_fc.bias", &b.FCBias, 4*e, 0),
-			tensorSpec{name: p + "mlp.c_proj.weight", shape: []int{4 * e, e}, layout: layoutKN, packed: &b.FCProj, format: w.Format, std: residStd},
+			tensorSpec{name: p + "mlp.c_proj.weight", shape: []int{4 * e, e}, layout: layoutKNSplit, split: &b.FCProj, splitAt: 2 * e, format: w.Format, std: residStd},
 			vec(p+"mlp.c_proj.bias", &b.FCProjBias, e, 0),
 		)
 	}
@@ -227,6 +270,11 @@ func (w *Weights) Tensors() []Tensor {
 		switch t.layout {
 		case layoutVector:
 			copy(data, *t.vec)
+			if t.perm != nil {
+				for i, p := range t.perm {
+					data[p] = (*t.vec)[i]
+				}
+			}
 		case layoutEmbedding:
 			e := *t.embed
 			for r := range e.Vocab {
@@ -242,8 +290,23 @@ func (w *Weights) Tensors() []Tensor {
 			row := make([]float32, p.K)
 			for r := 0; r < p.N; r++ {
 				p.Row(r, row)
+				col := r
+				if t.perm != nil {
+					col = t.perm[r]
+				}
 				for c, v := range row {
-					data[c*p.N+r] = v
+					data[c*p.N+col] = v
+				}
+			}
+		case layoutKNSplit:
+			n := t.shape[1]
+			for h, p := range t.split {
+				row := make([]float32, p.K)
+				for r := range n {
+					p.Row(r, row)
+					for c, v := range row {
+						data[(h*t.splitAt+c)*n+r] = v
+					}
 				}
 			}
 		}
