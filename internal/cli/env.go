@@ -160,8 +160,8 @@ func writeEnv(w io.Writer, r *envReport) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  decode   %d tokens from an empty context: %.1f tokens/s; ceiling %.1f tokens/s (bandwidth ÷ weight bytes per token)\n", sp.DecodeTokens, sp.DecodeTPS, sp.CeilingTPS)
 		if sp.Rounds > 0 {
-			fmt.Fprintf(w, "           %.0f%% of the ceiling: median of %d rounds of %d tokens, each against the bandwidth measured around it (%.0f–%.0f%%)\n",
-				100*sp.Fraction, sp.Rounds, (sp.DecodeTokens+sp.Rounds-1)/sp.Rounds, 100*sp.FractionMin, 100*sp.FractionMax)
+			fmt.Fprintf(w, "           %.0f%% of the ceiling: median of %d rounds of %d tokens, each timed after %d settling tokens and set against the bandwidth measured around it (%.0f–%.0f%%)\n",
+				100*sp.Fraction, sp.Rounds, (sp.DecodeTokens+sp.Rounds-1)/sp.Rounds, infer.SettleTokens, 100*sp.FractionMin, 100*sp.FractionMax)
 		}
 	}
 	if r.Engine != "" {

@@ -1,8 +1,10 @@
 package infer
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
@@ -92,7 +94,7 @@ func benchDecodeFormat(b *testing.B, g *GPT2) {
 
 // BenchmarkSpeed runs MeasureSpeed, as muaibench env does, on gpt2 in every
 // format: prefill of 128 tokens, then 128 decode tokens in rounds of 8,
-// each set against the read bandwidth measured right before and after it
+// each timed after 8 untimed tokens of another sequence and set against the read bandwidth measured right before and after it
 // (the probe's 512 MiB). paired-%ceiling is the median round's fraction
 // over all ops, the figure to compare on a machine whose bandwidth moves.
 func BenchmarkSpeed(b *testing.B) {
@@ -113,5 +115,62 @@ func BenchmarkSpeed(b *testing.B) {
 			b.ReportMetric(dec/float64(b.N), "decode-tokens/s")
 			b.ReportMetric(pre/float64(b.N), "prefill-tokens/s")
 		})
+	})
+}
+
+// BenchmarkDecodeAfterProbe shows why MeasureSpeed settles before each
+// round: it decodes rounds of 32 tokens, each straight after a 512 MiB
+// bandwidth pass (settle=0) or after the pass and SettleTokens untimed
+// tokens of another sequence (settle=8), and reports the mean time of the
+// rounds' tokens 0, 1–3, 4–7 and 8–31, and what a round of the first 8
+// reads against the last 24 (slow8-ratio: 1 when the pass leaves no wake).
+func BenchmarkDecodeAfterProbe(b *testing.B) {
+	forEachFormat(b, func(f kernels.Format, g *GPT2) {
+		if f == kernels.FP32 {
+			return
+		}
+		for _, settleFirst := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/settle=%d", f, map[bool]int{false: 0, true: SettleTokens}[settleFirst]), func(b *testing.B) {
+				const round, rounds = 32, 4
+				pool := g.NewKVPool(kvBytes(g.shape, round*rounds+SettleTokens+32), 16)
+				logits := make([]float32, g.shape.Vocab)
+				p := probe()
+				var sum [round]time.Duration
+				for b.Loop() {
+					c := pool.NewSeq()
+					c.Reserve(round * rounds)
+					tok := []int{1}
+					for range rounds {
+						p.Pass()
+						if settleFirst {
+							if err := settle(g, pool, logits); err != nil {
+								b.Fatal(err)
+							}
+						}
+						for i := range round {
+							t0 := time.Now()
+							if err := g.Forward([]Seq{{Cache: c, Tokens: tok, Logits: logits}}); err != nil {
+								b.Fatal(err)
+							}
+							tok[0] = Argmax(logits)
+							sum[i] += time.Since(t0)
+						}
+					}
+					c.Release()
+				}
+				mean := func(lo, hi int) float64 {
+					var d time.Duration
+					for _, s := range sum[lo:hi] {
+						d += s
+					}
+					return d.Seconds() / float64((hi-lo)*b.N*rounds) * 1e6
+				}
+				b.ReportMetric(mean(0, 1), "t0-us")
+				b.ReportMetric(mean(1, 4), "t1-3-us")
+				b.ReportMetric(mean(4, 8), "t4-7-us")
+				b.ReportMetric(mean(8, round), "t8-31-us")
+				b.ReportMetric(mean(0, 8)/mean(8, round), "slow8-ratio")
+			})
+		}
 	})
 }

@@ -40,8 +40,19 @@ type Prober interface {
 	Bytes() int64
 }
 
-// roundTokens is the number of tokens decoded between two probe passes.
+// roundTokens is the number of tokens timed between two probe passes.
 const roundTokens = 8
+
+// SettleTokens is the number of tokens MeasureSpeed decodes, untimed, in
+// a scratch sequence after each probe pass before a round is timed. Decode right
+// after a pass runs slow for a few tokens, whatever the engine: on gpt2
+// INT8 at full bandwidth the first token after a 512 MiB pass took 19%
+// longer than the steady rate, the fourth 7%, the eighth none, so rounds
+// of 8 timed straight after the passes read about 8% under the decode
+// the passes are set against (BenchmarkDecodeAfterProbe). A pause of 10
+// ms with no memory traffic did much the same; 8 tokens of another
+// sequence in between left only the first token 7% slow.
+const SettleTokens = 8
 
 // MeasureSpeed prefills one prompt of promptTokens tokens (logits for the
 // last token only), then decodes decodeTokens tokens greedily one at a
@@ -50,13 +61,16 @@ const roundTokens = 8
 // tokens with a bandwidth pass before and after each: on a machine whose
 // bandwidth moves with its neighbours' load (any shared VM), each round is
 // set against the ceiling of its own moment, the higher of the two passes
-// around it, and the fraction reported is the median round's.
+// around it, and the fraction reported is the median round's. Between a
+// pass and the round it precedes, SettleTokens tokens of a scratch
+// sequence are decoded untimed, so that the round is not timed in the
+// pass's wake.
 func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed, error) {
 	info := m.Info()
 	if promptTokens > info.Shape.Context || decodeTokens > info.Shape.Context {
 		return Speed{}, fmt.Errorf("infer: %d prompt or %d decode tokens exceed the context of %d", promptTokens, decodeTokens, info.Shape.Context)
 	}
-	pool := m.NewKVPool(kvBytes(info.Shape, 2*(promptTokens+decodeTokens+16)+16), 16)
+	pool := m.NewKVPool(kvBytes(info.Shape, 2*(promptTokens+decodeTokens+16)+SettleTokens+32), 16)
 	seq := pool.NewSeq()
 	defer seq.Release()
 	if !seq.Reserve(promptTokens) {
@@ -114,6 +128,11 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 	var decode time.Duration
 	for done := 0; done < decodeTokens; {
 		k := min(roundTokens, decodeTokens-done)
+		if probe != nil {
+			if err := settle(m, pool, logits); err != nil {
+				return Speed{}, err
+			}
+		}
 		t0 := time.Now()
 		for range k {
 			if err := m.Forward([]Seq{{Cache: dec, Tokens: tok, Logits: logits}}); err != nil {
@@ -144,6 +163,23 @@ func MeasureSpeed(m Model, promptTokens, decodeTokens int, probe Prober) (Speed,
 		s.Rounds = len(fracs)
 	}
 	return s, nil
+}
+
+// settle decodes SettleTokens tokens, untimed, in a sequence of its own.
+func settle(m Model, pool *KVPool, logits []float32) error {
+	c := pool.NewSeq()
+	defer c.Release()
+	if !c.Reserve(SettleTokens) {
+		return fmt.Errorf("infer: KV cache too small")
+	}
+	tok := []int{0}
+	for range SettleTokens {
+		// With logits, as the timed tokens: the LM head is read too.
+		if err := m.Forward([]Seq{{Cache: c, Tokens: tok, Logits: logits}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // median returns the median of x, which it sorts.
