@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -120,17 +119,19 @@ func BenchmarkSpeed(b *testing.B) {
 
 // BenchmarkDecodeAfterProbe shows why MeasureSpeed settles before each
 // round: it decodes rounds of 32 tokens, each straight after a 512 MiB
-// bandwidth pass (settle=0) or after the pass and SettleTokens untimed
-// tokens of another sequence (settle=8), and reports the mean time of the
-// rounds' tokens 0, 1–3, 4–7 and 8–31, and what a round of the first 8
-// reads against the last 24 (slow8-ratio: 1 when the pass leaves no wake).
+// bandwidth pass (after=pass), after the pass and SettleTokens untimed
+// tokens of another sequence (after=pass+settle), or after 10 ms of
+// spinning with no memory traffic (after=spin), and reports the mean
+// time of the rounds' tokens 0, 1–3, 4–7 and 8–31, and what a round of
+// the first 8 reads against the last 24 (slow8-ratio: 1 when what came
+// before leaves no wake).
 func BenchmarkDecodeAfterProbe(b *testing.B) {
 	forEachFormat(b, func(f kernels.Format, g *GPT2) {
 		if f == kernels.FP32 {
 			return
 		}
-		for _, settleFirst := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/settle=%d", f, map[bool]int{false: 0, true: SettleTokens}[settleFirst]), func(b *testing.B) {
+		for _, after := range []string{"pass", "pass+settle", "spin"} {
+			b.Run(f.String()+"/after="+after, func(b *testing.B) {
 				const round, rounds = 32, 4
 				pool := g.NewKVPool(kvBytes(g.shape, round*rounds+SettleTokens+32), 16)
 				logits := make([]float32, g.shape.Vocab)
@@ -141,11 +142,17 @@ func BenchmarkDecodeAfterProbe(b *testing.B) {
 					c.Reserve(round * rounds)
 					tok := []int{1}
 					for range rounds {
-						p.Pass()
-						if settleFirst {
+						switch after {
+						case "spin":
+							for t0 := time.Now(); time.Since(t0) < 10*time.Millisecond; {
+							}
+						case "pass+settle":
+							p.Pass()
 							if err := settle(g, pool, logits); err != nil {
 								b.Fatal(err)
 							}
+						default:
+							p.Pass()
 						}
 						for i := range round {
 							t0 := time.Now()

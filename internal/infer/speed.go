@@ -44,14 +44,14 @@ type Prober interface {
 const roundTokens = 8
 
 // SettleTokens is the number of tokens MeasureSpeed decodes, untimed, in
-// a scratch sequence after each probe pass before a round is timed. Decode right
-// after a pass runs slow for a few tokens, whatever the engine: on gpt2
-// INT8 at full bandwidth the first token after a 512 MiB pass took 19%
-// longer than the steady rate, the fourth 7%, the eighth none, so rounds
-// of 8 timed straight after the passes read about 8% under the decode
-// the passes are set against (BenchmarkDecodeAfterProbe). A pause of 10
-// ms with no memory traffic did much the same; 8 tokens of another
-// sequence in between left only the first token 7% slow.
+// a scratch sequence after each probe pass before a round is timed.
+// Decode right after a pass runs slow for several tokens, whatever the
+// engine: on gpt2 INT8 the first 8 tokens after a 512 MiB pass took
+// 4.5–9% longer than the 24 after them, so rounds of 8 timed straight
+// after the passes read that much under the decode the passes are set
+// against; 10 ms of spinning with no memory traffic did the same (5–9%),
+// and 8 tokens of another sequence in between left 1–1.3%
+// (BenchmarkDecodeAfterProbe, slow8-ratio).
 const SettleTokens = 8
 
 // MeasureSpeed prefills one prompt of promptTokens tokens (logits for the
