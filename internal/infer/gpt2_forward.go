@@ -151,10 +151,12 @@ func (g *GPT2) splitProduct(x []float32, k, at, m int, ws [2]*kernels.Packed, bi
 // GELU, and its part of FCProj. A block is two hand-offs between the
 // threads where running each product over both takes five, and each
 // thread streams its share of a block's weights without waiting for the
-// other; the halves' products are those of Forward's other path, added
-// in the same order, so logits are bitwise the same. Paired whole-decode
-// runs at full bandwidth (throwaway harness): INT8 0.78 → 0.84 of the
-// ceiling, INT4 0.75 → 0.79.
+// other; a thread done with its last product first helps with the
+// other's (kernels.Shared). The halves' products are those of Forward's
+// other path, added in the same order, so logits are bitwise the same.
+// Alternating env runs at full bandwidth against one product at a time
+// (scripts/ab-env.sh 6823fe0 927d3bb 20): fp16 0.866 → 0.878 of the
+// ceiling, int8 0.731 → 0.775, int4 0.646 → 0.713.
 //
 // Phase times (BenchmarkDecodePhases) are those of the first half's
 // thread; the wait for the other half counts as the residual add.
