@@ -46,8 +46,9 @@ const roundTokens = 8
 // SettleTokens is the number of tokens MeasureSpeed decodes, untimed, in
 // a scratch sequence after each probe pass before a round is timed.
 // Decode right after a pass runs slow for several tokens, whatever the
-// engine: on gpt2 INT8 the first 8 tokens after a 512 MiB pass took
-// 4.5–9% longer than the 24 after them, so rounds of 8 timed straight
+// engine: on gpt2 INT8 at full bandwidth the first 8 tokens after a
+// 512 MiB pass took 4.5–9% longer than the 24 after them (0.4–6% in
+// every format when it is shared), so rounds of 8 timed straight
 // after the passes read that much under the decode the passes are set
 // against; 10 ms of spinning with no memory traffic did the same (5–9%),
 // and 8 tokens of another sequence in between left 1–1.3%
