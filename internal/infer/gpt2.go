@@ -11,9 +11,10 @@ import (
 // lnEps is GPT-2's LayerNorm epsilon.
 const lnEps = 1e-5
 
-// GPT2 is the GPT-2 forward pass over packed FP32 weights; it implements
+// GPT2 is the GPT-2 forward pass over packed weights; it implements
 // Model. Every Linear layer runs as one matrix multiply over all the
-// batch's new tokens. Forward calls are serialised: the model reuses one
+// batch's new tokens, except that a step of one token on two threads runs
+// each block in two halves, one per thread (decodeBlock). Forward calls are serialised: the model reuses one
 // set of scratch buffers, so a second call waits for the first.
 type GPT2 struct {
 	w       *Weights

@@ -2,9 +2,10 @@ package infer
 
 import (
 	"fmt"
-	"github.com/muaibench/muaibench/internal/infer/kernels"
 	"slices"
 	"strings"
+
+	"github.com/muaibench/muaibench/internal/infer/kernels"
 )
 
 // Shapes of the GPT-2 family, plus "tiny" for tests. Every shape keeps

@@ -35,7 +35,7 @@ type Weights struct {
 // BlockWeights are one transformer block's parameters. Linear layers are
 // y = x·Wᵀ + b with W packed as [out][in].
 //
-// A decode step is split in two halves by heads (see decodeHalves), and
+// A decode step is split in two halves by heads (see GPT2.decodeBlock), and
 // the weights are laid out for it: Attn's output features are the q, k
 // and v of the first half's heads, then those of the second's
 // (Shape.qkvAt), so that each half's share is one run of memory, and
